@@ -1,0 +1,103 @@
+"""Shared fixtures: named people in two organizations, programs, and a fixed clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.conf import settings
+
+from tests import factories
+
+_deselected_postgres: list[str] = []
+
+
+def pytest_collection_modifyitems(config, items):
+    # PostgreSQL-only behaviour (exclusion constraints, row locks under concurrency) cannot be
+    # shown on SQLite. Those tests are deselected there, and the run says so at the end.
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    kept = []
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            _deselected_postgres.append(item.nodeid)
+        else:
+            kept.append(item)
+    if _deselected_postgres:
+        config.hook.pytest_deselected(items=[i for i in items if i.nodeid in _deselected_postgres])
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _deselected_postgres:
+        terminalreporter.write_line(
+            f"NOTE: {len(_deselected_postgres)} PostgreSQL-only tests did not run on SQLite; "
+            "set DATABASE_URL to a PostgreSQL database to run them (CI does).",
+            yellow=True,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Tasks run in-process unless a test starts a real worker itself."""
+    from together.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def fixed_now() -> dt.datetime:
+    return dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def northwind(db):
+    return factories.organization("Northwind", "northwind.example")
+
+
+@pytest.fixture
+def contoso(db):
+    return factories.organization("Contoso", "contoso.example")
+
+
+@pytest.fixture
+def alice_mentee(northwind):
+    return factories.person(northwind, "alice", time_zone="Europe/London")
+
+
+@pytest.fixture
+def bob_mentor(northwind):
+    return factories.person(northwind, "bob", time_zone="America/New_York")
+
+
+@pytest.fixture
+def priya_admin(northwind):
+    return factories.person(northwind, "priya", time_zone="America/Toronto")
+
+
+@pytest.fixture
+def carol_outsider(contoso):
+    return factories.person(contoso, "carol", time_zone="Asia/Kolkata")
+
+
+@pytest.fixture
+def mentoring(northwind):
+    return factories.one_to_one_program(northwind)
+
+
+@pytest.fixture
+def alice_and_bob(mentoring, alice_mentee, bob_mentor):
+    from programs import services
+
+    return services.match_create(program=mentoring, mentee=alice_mentee, mentor=bob_mentor)

@@ -1,0 +1,51 @@
+"""Small builders for test data, going through the services like the product does."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from programs import services
+from programs.models import Organization, Program, User
+
+PASSWORD = "correct-horse-battery"
+
+
+def organization(name: str, domain: str) -> Organization:
+    return services.organization_create(name=name, slug=name.lower(), domains=[domain])
+
+
+def person(org: Organization, local: str, *, time_zone: str = "UTC", staff: bool = False) -> User:
+    domain = org.domains.first().domain
+    user = services.user_create(
+        email=f"{local}@{domain}",
+        organization=org,
+        time_zone=time_zone,
+        first_name=local.capitalize(),
+        last_name="Example",
+        password=PASSWORD,
+    )
+    if staff:
+        services.program_admin_grant_access(user=user)
+    return user
+
+
+def one_to_one_program(org: Organization, name: str = "Mentoring", **kwargs) -> Program:
+    return services.program_create(
+        organization=org,
+        name=name,
+        kind=Program.Kind.ONE_TO_ONE,
+        starts_on=kwargs.pop("starts_on", dt.date(2026, 1, 1)),
+        ends_on=kwargs.pop("ends_on", dt.date(2026, 12, 31)),
+        **kwargs,
+    )
+
+
+def group_program(org: Organization, name: str = "Circles", **kwargs) -> Program:
+    return services.program_create(
+        organization=org,
+        name=name,
+        kind=Program.Kind.GROUP,
+        starts_on=kwargs.pop("starts_on", dt.date(2026, 1, 1)),
+        ends_on=kwargs.pop("ends_on", dt.date(2026, 12, 31)),
+        **kwargs,
+    )

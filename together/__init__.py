@@ -1,0 +1,3 @@
+from together.celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,26 @@
+"""Our own provider errors. Each provider module maps its library's errors to these, at the
+boundary, and nothing deeper ever sees a Google, Microsoft or CalDAV exception."""
+
+
+class ProviderError(Exception):
+    """Base of every calendar-provider failure."""
+
+
+class TemporaryProviderError(ProviderError):
+    """Worth retrying later: rate limits, 5xx, timeouts, network errors.
+
+    `retry_after` carries the provider's Retry-After, in seconds, when it sent one.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NeedsReconnectError(ProviderError):
+    """The grant no longer works (revoked, expired, scopes removed, delegation withdrawn):
+    only the person (or their IT admin) can fix it by reconnecting."""
+
+
+class PermanentProviderError(ProviderError):
+    """Retrying will not help: bad request, calendar not found, no write access."""

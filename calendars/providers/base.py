@@ -1,0 +1,78 @@
+"""The one small interface every calendar provider implements.
+
+Google (google-api-python-client), Microsoft (msal + Graph over HTTP) and CalDAV (caldav)
+each live in their own module here. Instants are timezone-aware UTC datetimes throughout.
+Implementations raise only calendars.errors exceptions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class CalendarInfo:
+    calendar_id: str
+    name: str
+    primary: bool
+    can_write: bool
+
+
+@dataclass(frozen=True)
+class BusyInterval:
+    """A period that blocks the person: busy, tentative or out-of-office. No titles, ever."""
+
+    start: dt.datetime
+    end: dt.datetime
+    kind: str = "busy"  # "busy" | "tentative" | "oof"
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """What Together writes: one session as a calendar invite."""
+
+    title: str
+    description: str
+    start: dt.datetime
+    end: dt.datetime
+    time_zone: str
+    attendees: list[str]
+    # "video" asks the provider for a Meet/Teams link; otherwise location/url go in as text.
+    conferencing: str = "none"
+    location: str = ""
+    conference_url: str = ""
+
+
+@dataclass(frozen=True)
+class WrittenEvent:
+    event_id: str
+    conference_url: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+class CalendarProvider(Protocol):
+    def list_calendars(self) -> list[CalendarInfo]: ...
+
+    def free_busy(
+        self, calendar_ids: list[str], start: dt.datetime, end: dt.datetime
+    ) -> dict[str, list[BusyInterval]]:
+        """Busy intervals per calendar id, batched at the provider API's floor."""
+        ...
+
+    def create_event(
+        self, *, calendar_id: str, event: EventSpec, idempotency_key: str
+    ) -> WrittenEvent:
+        """Create the event once: calling again with the same key must not make a second one."""
+        ...
+
+    def update_event(
+        self, *, calendar_id: str, event_id: str, event: EventSpec
+    ) -> WrittenEvent: ...
+
+    def delete_event(self, *, calendar_id: str, event_id: str) -> None:
+        """Delete; an event that is already gone counts as deleted."""
+        ...
+
+    def revoke(self) -> None: ...

@@ -15,7 +15,11 @@ T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
 
 def _session(target, **overrides):
     fields = dict(
-        program=target.program, match=target, start=T0, end=T0 + dt.timedelta(minutes=30), duration_minutes=30,
+        program=target.program,
+        match=target,
+        start=T0,
+        end=T0 + dt.timedelta(minutes=30),
+        duration_minutes=30,
     )
     fields.update(overrides)
     return Session.objects.create(**fields)
@@ -67,9 +71,13 @@ def test_the_database_refuses_a_member_from_another_organization(mentoring, caro
         Membership.objects.create(program=mentoring, user=carol_outsider, role="mentee")
 
 
-def test_the_database_refuses_a_group_member_from_another_organization(northwind, alice_mentee, carol_outsider):
+def test_the_database_refuses_a_group_member_from_another_organization(
+    northwind, alice_mentee, carol_outsider
+):
     circles = factories.group_program(northwind)
-    group = services.group_create(program=circles, name="Circle", facilitator=alice_mentee, members=[])
+    group = services.group_create(
+        program=circles, name="Circle", facilitator=alice_mentee, members=[]
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         GroupMember.objects.create(group=group, user=carol_outsider)
 
@@ -84,13 +92,19 @@ def test_a_member_cannot_be_moved_to_another_organization(alice_and_bob, contoso
 def test_a_program_must_end_on_or_after_its_start(northwind):
     with pytest.raises(IntegrityError), transaction.atomic():
         Program.objects.create(
-            organization=northwind, name="Backwards", starts_on=dt.date(2026, 5, 1), ends_on=dt.date(2026, 4, 1)
+            organization=northwind,
+            name="Backwards",
+            starts_on=dt.date(2026, 5, 1),
+            ends_on=dt.date(2026, 4, 1),
         )
 
 
 def test_a_program_defaults_to_30_45_and_60_minute_sessions(northwind):
     program = Program.objects.create(
-        organization=northwind, name="Defaults", starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 6, 1)
+        organization=northwind,
+        name="Defaults",
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2026, 6, 1),
     )
     assert program.allowed_durations == [30, 45, 60]
 
@@ -101,7 +115,9 @@ def test_the_service_refuses_unsupported_durations(northwind):
     assert not Program.objects.filter(name="Odd").exists()
 
 
-def test_the_service_refuses_a_match_across_organizations_with_a_clear_message(mentoring, alice_mentee, carol_outsider):
+def test_the_service_refuses_a_match_across_organizations_with_a_clear_message(
+    mentoring, alice_mentee, carol_outsider
+):
     with pytest.raises(ValidationError, match="carol@contoso.example is not in Northwind"):
         services.match_create(program=mentoring, mentee=alice_mentee, mentor=carol_outsider)
     assert not Match.objects.exists()
@@ -109,10 +125,14 @@ def test_the_service_refuses_a_match_across_organizations_with_a_clear_message(m
 
 def test_a_user_time_zone_must_be_a_real_iana_zone(northwind):
     with pytest.raises(ValidationError, match="not a known IANA time zone"):
-        services.user_create(email="x@northwind.example", organization=northwind, time_zone="Mars/Olympus")
+        services.user_create(
+            email="x@northwind.example", organization=northwind, time_zone="Mars/Olympus"
+        )
     assert not User.objects.filter(email="x@northwind.example").exists()
 
 
 def test_emails_are_stored_lower_case(northwind):
-    user = services.user_create(email="Dana@Northwind.Example", organization=northwind, time_zone="UTC")
+    user = services.user_create(
+        email="Dana@Northwind.Example", organization=northwind, time_zone="UTC"
+    )
     assert user.email == "dana@northwind.example"

@@ -12,10 +12,17 @@ STRONG_KEY = "k3J!x9#Qv2@Lm8$Tz4%Wb7^Hn1&Rc6*Yp0(Ue5)Sd-Gf_Ai+Oj=Xl<Mq>Nr?Ks"
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}
+    }
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -37,7 +44,10 @@ def test_it_stops_with_one_line_on_a_database_url_without_a_database():
 def test_it_stops_with_one_line_when_production_has_no_secret_key():
     result = _manage("check", TOGETHER_ENV="production")
     assert result.returncode == 2
-    assert result.stderr.strip() == "Together cannot start: SECRET_KEY must be set when TOGETHER_ENV=production"
+    assert (
+        result.stderr.strip()
+        == "Together cannot start: SECRET_KEY must be set when TOGETHER_ENV=production"
+    )
 
 
 def test_it_refuses_an_unknown_mode():
@@ -48,8 +58,13 @@ def test_it_refuses_an_unknown_mode():
 
 def test_production_mode_passes_check_deploy_with_no_warnings():
     result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        TOGETHER_ENV="production", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="together.example",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        TOGETHER_ENV="production",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="together.example",
         TOGETHER_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -62,10 +77,24 @@ def test_the_embedded_default_runs_eager_celery_on_sqlite_with_console_email():
         "django.setup(); from django.conf import settings as s; "
         "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND, s.DEBUG)"
     )
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "TOGETHER_ENV"}}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, check=True)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "TOGETHER_ENV"}
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.split() == [
-        "django.db.backends.sqlite3", "True", "django.core.mail.backends.console.EmailBackend", "True"
+        "django.db.backends.sqlite3",
+        "True",
+        "django.core.mail.backends.console.EmailBackend",
+        "True",
     ]
 
 
@@ -75,10 +104,19 @@ def test_database_and_redis_urls_switch_to_postgresql_and_redis():
         "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], s.CELERY_BROKER_URL, "
         "s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER)"
     )
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="together.settings",
-               DATABASE_URL="postgres://u:p@db:5432/together", REDIS_URL="redis://cache:6379/0")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="together.settings",
+        DATABASE_URL="postgres://u:p@db:5432/together",
+        REDIS_URL="redis://cache:6379/0",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
     assert out.stdout.split() == [
-        "django.db.backends.postgresql", "together", "redis://cache:6379/0",
-        "django.core.cache.backends.redis.RedisCache", "False",
+        "django.db.backends.postgresql",
+        "together",
+        "redis://cache:6379/0",
+        "django.core.cache.backends.redis.RedisCache",
+        "False",
     ]

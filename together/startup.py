@@ -8,8 +8,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 @contextlib.contextmanager
-def exit_on_bad_configuration() -> Iterator[None]:
-    """Turn an ImproperlyConfigured raised while starting into one line on stderr and exit 2.
+def exit_on_bad_configuration(exit_code: int = 2) -> Iterator[None]:
+    """Turn an ImproperlyConfigured raised while starting into one line on stderr and exit.
 
     Operators reading a container log need the reason, not a traceback wall.
     """
@@ -17,4 +17,4 @@ def exit_on_bad_configuration() -> Iterator[None]:
         yield
     except ImproperlyConfigured as error:
         sys.stderr.write(f"Together cannot start: {error}\n")
-        sys.exit(2)
+        sys.exit(exit_code)

@@ -16,7 +16,15 @@ fi
 # Re-install only when the declared dependencies changed since the last install.
 stamp=.venv/.together-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+  echo "Installing Together's Python packages into .venv ..."
+  log=$(mktemp)
+  if ! { .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip &&
+         .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'; } >"$log" 2>&1; then
+    # The machine's pip configuration may name local mirrors that do not exist; skip that noise.
+    grep -v "^WARNING: Location 'file://" "$log" >&2
+    echo "Installing the Python packages failed (see above)." >&2
+    exit 1
+  fi
+  rm -f "$log"
   touch "$stamp"
 fi

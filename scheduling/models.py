@@ -1,0 +1,89 @@
+"""Booking bookkeeping that belongs to scheduling, not to the session itself.
+
+A Session says *what* was agreed; these rows say how the invitation for it travelled
+(calendar event or .ics email), and which reminders already went out.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from programs.models import Session
+
+
+def _new_key() -> str:
+    # Hex is a subset of Google's base32hex event-id alphabet and fits Graph's transactionId,
+    # so the same key can be the client-supplied id at either provider.
+    return "tg" + uuid.uuid4().hex
+
+
+class SessionInvite(models.Model):
+    """How one session's invitation is delivered, and whether that has happened yet.
+
+    One row per session. ``channel`` is decided when the invite is first delivered: the booker's
+    destination calendar if they have one, otherwise an .ics email to every participant.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Channel(models.TextChoices):
+        UNDECIDED = "", "Not yet decided"
+        CALENDAR = "calendar", "Calendar event"
+        ICS = "ics", "Email with .ics"
+
+    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="invite")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    channel = models.CharField(
+        max_length=16, choices=Channel.choices, default=Channel.UNDECIDED, blank=True
+    )
+    provider_name = models.CharField(max_length=16, blank=True)
+    calendar_id = models.CharField(max_length=300, blank=True)
+    # The client-supplied id (Google) / transactionId (Microsoft): a retried write reuses it.
+    idempotency_key = models.CharField(max_length=64, default=_new_key, unique=True)
+    event_id = models.CharField(max_length=300, blank=True)
+    # RFC 5545 SEQUENCE of the .ics invitation; bumped on every change that is re-sent.
+    ics_sequence = models.PositiveIntegerField(default=0)
+    # What the participants last heard: "booked", "rescheduled" or "cancelled".
+    pending_change = models.CharField(max_length=16, default="booked")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invite for session {self.session_id}: {self.get_state_display()}"
+
+    @property
+    def ics_uid(self) -> str:
+        """Stable iCalendar UID: the same for the request, every update and the cancel."""
+        return f"{self.idempotency_key}@together"
+
+
+class ReminderSent(models.Model):
+    """A reminder email that went out; the unique row makes a second run a no-op."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reminders")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_start = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "user", "session_start"], name="reminder_once_per_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder to {self.user_id} for session {self.session_id}"

@@ -24,3 +24,8 @@ class NeedsReconnectError(ProviderError):
 
 class PermanentProviderError(ProviderError):
     """Retrying will not help: bad request, calendar not found, no write access."""
+
+
+class SyncTokenExpiredError(ProviderError):
+    """The incremental-sync cursor is no longer valid (Google 410 Gone, Graph resync):
+    drop it and run a full sync."""

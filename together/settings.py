@@ -268,6 +268,50 @@ LOGGING = {
 # How many calendar accounts one person may connect (journey 2).
 CALENDAR_ACCOUNTS_PER_USER = _env_int("CALENDAR_ACCOUNTS_PER_USER", default=4, minimum=1)
 
+# --- Calendar integrations -------------------------------------------------------------
+
+# Fernet keys for tokens and service-account keys at rest; the first encrypts, all decrypt
+# (so a new key can be put in front and old rows re-encrypted with `rotate_calendar_keys`).
+_encryption_keys = env.list("TOGETHER_ENCRYPTION_KEYS", default=[])
+if PRODUCTION and not _encryption_keys:
+    raise ImproperlyConfigured("TOGETHER_ENCRYPTION_KEYS must be set when TOGETHER_ENV=production")
+TOGETHER_ENCRYPTION_KEYS = [k.strip() for k in _encryption_keys if k.strip()]
+
+# Provider endpoints: production defaults are the real providers; tests and the demo point
+# them at the local emulator by configuration alone.
+GOOGLE_OAUTH_CLIENT_ID = env.str("GOOGLE_OAUTH_CLIENT_ID", default="")
+GOOGLE_OAUTH_CLIENT_SECRET = env.str("GOOGLE_OAUTH_CLIENT_SECRET", default="")
+GOOGLE_OAUTH_AUTH_URI = env.str(
+    "GOOGLE_OAUTH_AUTH_URI", default="https://accounts.google.com/o/oauth2/v2/auth"
+)
+GOOGLE_OAUTH_TOKEN_URI = env.str(
+    "GOOGLE_OAUTH_TOKEN_URI", default="https://oauth2.googleapis.com/token"
+)
+GOOGLE_REVOKE_URI = env.str("GOOGLE_REVOKE_URI", default="https://oauth2.googleapis.com/revoke")
+GOOGLE_CALENDAR_API_ENDPOINT = env.str(
+    "GOOGLE_CALENDAR_API_ENDPOINT", default="https://www.googleapis.com/"
+)
+MICROSOFT_CLIENT_ID = env.str("MICROSOFT_CLIENT_ID", default="")
+MICROSOFT_CLIENT_SECRET = env.str("MICROSOFT_CLIENT_SECRET", default="")
+MICROSOFT_AUTHORITY_HOST = env.str(
+    "MICROSOFT_AUTHORITY_HOST", default="https://login.microsoftonline.com"
+).rstrip("/")
+MICROSOFT_GRAPH_URL = env.str(
+    "MICROSOFT_GRAPH_URL", default="https://graph.microsoft.com/v1.0"
+).rstrip("/")
+# A CA bundle for provider HTTPS (the emulator's test CA); empty means the system store.
+CALENDAR_CA_BUNDLE = env.str("CALENDAR_CA_BUNDLE", default="")
+CALENDAR_HTTP_TIMEOUT = _env_int("CALENDAR_HTTP_TIMEOUT", default=20, minimum=1)
+CALENDAR_MAX_RETRIES = _env_int("CALENDAR_MAX_RETRIES", default=4, minimum=0)
+# Busy times older than this are stale: a booking page asks for an on-demand sync.
+CALENDAR_STALE_AFTER_SECONDS = _env_int("CALENDAR_STALE_AFTER_SECONDS", default=15 * 60)
+CALENDAR_SYNC_DAYS_AHEAD = _env_int("CALENDAR_SYNC_DAYS_AHEAD", default=60, minimum=1)
+CALENDAR_SYNC_DAYS_BEHIND = _env_int("CALENDAR_SYNC_DAYS_BEHIND", default=1, minimum=0)
+CELERY_BEAT_SCHEDULE["calendars-sync-all"] = {
+    "task": "calendars.tasks.sync_all",
+    "schedule": _env_int("CALENDAR_SYNC_INTERVAL_SECONDS", default=10 * 60, minimum=60),
+}
+
 # --- Production hardening ---------------------------------------------------------------
 
 if PRODUCTION:

@@ -52,6 +52,26 @@ class WrittenEvent:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class EventChange:
+    """One event seen by an incremental sync, reduced to what blocks time.
+
+    `event_key` is a hash of the provider's event id (never the title). `blocks` is None when
+    the event no longer blocks (deleted, cancelled, declined, free/transparent).
+    """
+
+    event_key: str
+    blocks: list[BusyInterval] | None
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    changes: list[EventChange]
+    next_token: str
+    # True when this was a full listing: blocks not in `changes` must be dropped.
+    full: bool
+
+
 class CalendarProvider(Protocol):
     def list_calendars(self) -> list[CalendarInfo]: ...
 
@@ -76,3 +96,16 @@ class CalendarProvider(Protocol):
         ...
 
     def revoke(self) -> None: ...
+
+
+class IncrementalProvider(CalendarProvider, Protocol):
+    """Providers that can list event changes since a cursor (Google syncToken, Graph delta)."""
+
+    def sync_events(
+        self, *, calendar_id: str, start: dt.datetime, end: dt.datetime, sync_token: str
+    ) -> SyncResult:
+        """Changes since `sync_token` (a full listing when it is empty).
+
+        Raises SyncTokenExpiredError when the provider refuses the token.
+        """
+        ...

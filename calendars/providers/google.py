@@ -1,0 +1,405 @@
+"""Google Calendar through google-api-python-client and google-auth.
+
+Both individual OAuth credentials and a domain-wide service account (impersonating a member)
+end up as google-auth credentials; every request goes through one `_execute` that maps
+Google's errors to ours and retries temporary ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+
+import google.auth.exceptions
+import google_auth_httplib2
+import httplib2
+from django.conf import settings
+from google.oauth2 import credentials as user_credentials
+from google.oauth2 import service_account
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from calendars import busy
+from calendars.errors import (
+    NeedsReconnectError,
+    PermanentProviderError,
+    SyncTokenExpiredError,
+    TemporaryProviderError,
+)
+from calendars.providers.base import (
+    BusyInterval,
+    CalendarInfo,
+    EventChange,
+    EventSpec,
+    SyncResult,
+    WrittenEvent,
+)
+from calendars.retry import call_with_retries
+
+log = logging.getLogger(__name__)
+
+SCOPES = ["https://www.googleapis.com/auth/calendar"]
+# freeBusy accepts at most 50 calendars per query.
+FREEBUSY_BATCH = 50
+TEMPORARY_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "backendError"}
+
+
+def _retry_after(resp) -> float | None:
+    value = resp.get("retry-after") if resp is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def map_http_error(exc: HttpError) -> Exception:
+    status = exc.resp.status
+    try:
+        body = json.loads(exc.content or b"{}")
+        errors = body.get("error", {}).get("errors", [])
+        reason = errors[0].get("reason", "") if errors else ""
+    except (ValueError, AttributeError):
+        reason = ""
+    if status == 410:
+        return SyncTokenExpiredError("Google sync token expired")
+    if status == 429 or status >= 500 or reason in TEMPORARY_REASONS:
+        return TemporaryProviderError(
+            f"Google {status} {reason}".strip(), retry_after=_retry_after(exc.resp)
+        )
+    if status == 401:
+        return NeedsReconnectError("Google refused the credentials (401)")
+    if status == 403 and reason in {"insufficientPermissions", "forbiddenForServiceAccounts"}:
+        return NeedsReconnectError(f"Google permissions missing ({reason})")
+    if status == 403 and "insufficient" in str(exc).lower():
+        return NeedsReconnectError("Google permissions missing")
+    return PermanentProviderError(f"Google {status} {reason}".strip())
+
+
+def map_refresh_error(exc: google.auth.exceptions.RefreshError) -> Exception:
+    text = str(exc)
+    if getattr(exc, "retryable", False):
+        return TemporaryProviderError("Google token refresh failed temporarily")
+    if any(
+        k in text
+        for k in ("invalid_grant", "unauthorized_client", "access_denied", "invalid_scope")
+    ):
+        return NeedsReconnectError("Google grant no longer valid")
+    if any(k in text for k in ("500", "502", "503", "429", "temporarily")):
+        return TemporaryProviderError("Google token refresh failed temporarily")
+    return NeedsReconnectError("Google token refresh failed")
+
+
+def event_id_for(idempotency_key: str) -> str:
+    """A client-supplied event id: base32hex (0-9a-v), 5-1024 chars, derived from the key."""
+    digest = hashlib.sha256(idempotency_key.encode()).digest()
+    return base64.b32hexencode(digest).decode().lower().rstrip("=")
+
+
+def user_credentials_for(
+    *, access_token: str, refresh_token: str, expires_at: dt.datetime | None
+) -> user_credentials.Credentials:
+    expiry = expires_at.astimezone(dt.UTC).replace(tzinfo=None) if expires_at else None
+    return user_credentials.Credentials(
+        token=access_token or None,
+        refresh_token=refresh_token or None,
+        token_uri=settings.GOOGLE_OAUTH_TOKEN_URI,
+        client_id=settings.GOOGLE_OAUTH_CLIENT_ID,
+        client_secret=settings.GOOGLE_OAUTH_CLIENT_SECRET,
+        scopes=SCOPES,
+        expiry=expiry,
+    )
+
+
+def parse_service_account_key(key_json: str) -> dict:
+    """The key as a dict, or ValueError with a message fit for the admin."""
+    try:
+        info = json.loads(key_json)
+    except ValueError:
+        raise ValueError(
+            "That is not a JSON key file. Download a JSON key for the service account."
+        ) from None
+    if not isinstance(info, dict) or info.get("type") != "service_account":
+        raise ValueError('The key file must be a service-account key ("type": "service_account").')
+    for field in ("client_email", "client_id", "private_key"):
+        if not info.get(field):
+            raise ValueError(f"The key file has no {field}.")
+    try:
+        # Also proves the private key parses.
+        service_account.Credentials.from_service_account_info(_pinned(info), scopes=SCOPES)
+    except (ValueError, TypeError, KeyError):
+        raise ValueError("The key file's private key could not be read.") from None
+    return info
+
+
+def _pinned(info: dict) -> dict:
+    # Never let a key file choose where we send signed assertions.
+    return {**info, "token_uri": settings.GOOGLE_OAUTH_TOKEN_URI}
+
+
+def service_account_credentials(info: dict, subject: str):
+    return service_account.Credentials.from_service_account_info(
+        _pinned(info), scopes=SCOPES, subject=subject
+    )
+
+
+class GoogleProvider:
+    """Google Calendar for one identity (a person's OAuth grant, or a member impersonated)."""
+
+    def __init__(
+        self,
+        credentials,
+        *,
+        time_zone: str = "UTC",
+        on_refresh: Callable[[object], None] | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.time_zone = time_zone
+        self.on_refresh = on_refresh
+        self.last_errors: dict[str, str] = {}
+        self._token_before = getattr(credentials, "token", None)
+        http = httplib2.Http(
+            timeout=settings.CALENDAR_HTTP_TIMEOUT, ca_certs=settings.CALENDAR_CA_BUNDLE or None
+        )
+        self._http = google_auth_httplib2.AuthorizedHttp(credentials, http=http)
+        self._service = build(
+            "calendar",
+            "v3",
+            http=self._http,
+            cache_discovery=False,
+            static_discovery=True,
+            client_options={"api_endpoint": settings.GOOGLE_CALENDAR_API_ENDPOINT},
+        )
+
+    def _execute(self, request):
+        def once():
+            try:
+                return request.execute(num_retries=0)
+            except HttpError as exc:
+                raise map_http_error(exc) from None
+            except google.auth.exceptions.RefreshError as exc:
+                raise map_refresh_error(exc) from None
+            except google.auth.exceptions.TransportError:
+                raise TemporaryProviderError("Google unreachable") from None
+            except (TimeoutError, httplib2.HttpLib2Error, OSError) as exc:
+                raise TemporaryProviderError(f"Google unreachable: {type(exc).__name__}") from None
+
+        result = call_with_retries(once)
+        token = getattr(self.credentials, "token", None)
+        if self.on_refresh and token != self._token_before:
+            self._token_before = token
+            self.on_refresh(self.credentials)
+        return result
+
+    # --- reads ------------------------------------------------------------------------
+
+    def account_email(self) -> str:
+        return self._execute(self._service.calendars().get(calendarId="primary"))["id"]
+
+    def list_calendars(self) -> list[CalendarInfo]:
+        items, page = [], None
+        while True:
+            resp = self._execute(self._service.calendarList().list(pageToken=page))
+            items.extend(resp.get("items", []))
+            page = resp.get("nextPageToken")
+            if not page:
+                break
+        return [
+            CalendarInfo(
+                calendar_id=c["id"],
+                name=c.get("summaryOverride") or c.get("summary") or c["id"],
+                primary=bool(c.get("primary")),
+                can_write=c.get("accessRole") in {"owner", "writer"},
+            )
+            for c in items
+        ]
+
+    def free_busy(
+        self, calendar_ids: list[str], start: dt.datetime, end: dt.datetime
+    ) -> dict[str, list[BusyInterval]]:
+        """One freeBusy query per 50 calendars. Calendars Google could not read are left out
+        and their reason is in `last_errors`."""
+        result: dict[str, list[BusyInterval]] = {}
+        self.last_errors = {}
+        for i in range(0, len(calendar_ids), FREEBUSY_BATCH):
+            chunk = calendar_ids[i : i + FREEBUSY_BATCH]
+            body = {
+                "timeMin": start.astimezone(dt.UTC).isoformat(),
+                "timeMax": end.astimezone(dt.UTC).isoformat(),
+                "timeZone": "UTC",
+                "items": [{"id": c} for c in chunk],
+            }
+            resp = self._execute(self._service.freebusy().query(body=body))
+            for cal_id, data in resp.get("calendars", {}).items():
+                if data.get("errors"):
+                    self.last_errors[cal_id] = data["errors"][0].get("reason", "error")
+                    continue
+                result[cal_id] = [
+                    BusyInterval(start=_parse(b["start"]), end=_parse(b["end"]), kind="busy")
+                    for b in data.get("busy", [])
+                ]
+        return result
+
+    def sync_events(
+        self, *, calendar_id: str, start: dt.datetime, end: dt.datetime, sync_token: str
+    ) -> SyncResult:
+        changes: list[EventChange] = []
+        page = None
+        while True:
+            params = {"calendarId": calendar_id, "singleEvents": True, "pageToken": page}
+            if sync_token:
+                params["syncToken"] = sync_token
+            else:
+                params["timeMin"] = start.astimezone(dt.UTC).isoformat()
+                params["timeMax"] = end.astimezone(dt.UTC).isoformat()
+                params["showDeleted"] = False
+            resp = self._execute(self._service.events().list(**params, maxResults=250))
+            for item in resp.get("items", []):
+                blocks = self._blocks_of(item)
+                changes.append(
+                    EventChange(
+                        event_key=busy.event_key(item["id"]),
+                        blocks=busy.clip(blocks, start, end) if blocks else None,
+                    )
+                )
+            page = resp.get("nextPageToken")
+            if not page:
+                return SyncResult(
+                    changes=changes, next_token=resp.get("nextSyncToken", ""), full=not sync_token
+                )
+
+    def _blocks_of(self, item: dict) -> list[BusyInterval] | None:
+        if item.get("status") == "cancelled" or item.get("transparency") == "transparent":
+            return None
+        kind = "busy"
+        for attendee in item.get("attendees", []):
+            if attendee.get("self"):
+                response = attendee.get("responseStatus")
+                if response == "declined":
+                    return None
+                if response == "tentative":
+                    kind = "tentative"
+        if item.get("status") == "tentative":
+            kind = "tentative"
+        if item.get("eventType") == "outOfOffice":
+            kind = "oof"
+        s, e = item.get("start", {}), item.get("end", {})
+        if "date" in s:
+            start, end = busy.day_span(
+                dt.date.fromisoformat(s["date"]), dt.date.fromisoformat(e["date"]), self.time_zone
+            )
+        else:
+            start, end = _parse(s["dateTime"]), _parse(e["dateTime"])
+        return busy.interval(start, end, kind)
+
+    # --- writes -----------------------------------------------------------------------
+
+    def _body(self, event: EventSpec) -> dict:
+        body = {
+            "summary": event.title,
+            "description": event.description,
+            "start": {"dateTime": event.start.isoformat(), "timeZone": event.time_zone},
+            "end": {"dateTime": event.end.isoformat(), "timeZone": event.time_zone},
+            "attendees": [{"email": a} for a in event.attendees],
+        }
+        if event.location:
+            body["location"] = event.location
+        if event.conference_url and event.conferencing != "video":
+            body["description"] = f"{event.description}\n\nJoin: {event.conference_url}".strip()
+            body.setdefault("location", event.conference_url)
+        return body
+
+    @staticmethod
+    def _written(resp: dict) -> WrittenEvent:
+        url = resp.get("hangoutLink", "")
+        for entry in resp.get("conferenceData", {}).get("entryPoints", []):
+            if entry.get("entryPointType") == "video" and not url:
+                url = entry.get("uri", "")
+        return WrittenEvent(event_id=resp["id"], conference_url=url)
+
+    def create_event(
+        self, *, calendar_id: str, event: EventSpec, idempotency_key: str
+    ) -> WrittenEvent:
+        event_id = event_id_for(idempotency_key)
+        body = {**self._body(event), "id": event_id}
+        if event.conferencing == "video":
+            body["conferenceData"] = {
+                "createRequest": {
+                    "requestId": event_id[:40],
+                    "conferenceSolutionKey": {"type": "hangoutsMeet"},
+                }
+            }
+        try:
+            resp = self._execute(
+                self._service.events().insert(
+                    calendarId=calendar_id, body=body, conferenceDataVersion=1, sendUpdates="all"
+                )
+            )
+        except PermanentProviderError as exc:
+            # 409: an earlier attempt already created it (perhaps its answer was lost).
+            if "409" not in str(exc):
+                raise
+            resp = self._execute(
+                self._service.events().get(calendarId=calendar_id, eventId=event_id)
+            )
+        return self._written(resp)
+
+    def update_event(self, *, calendar_id: str, event_id: str, event: EventSpec) -> WrittenEvent:
+        resp = self._execute(
+            self._service.events().patch(
+                calendarId=calendar_id,
+                eventId=event_id,
+                body=self._body(event),
+                conferenceDataVersion=1,
+                sendUpdates="all",
+            )
+        )
+        return self._written(resp)
+
+    def delete_event(self, *, calendar_id: str, event_id: str) -> None:
+        try:
+            self._execute(
+                self._service.events().delete(
+                    calendarId=calendar_id, eventId=event_id, sendUpdates="all"
+                )
+            )
+        except PermanentProviderError as exc:
+            if "404" in str(exc) or "410" in str(exc):
+                return
+            raise
+        except SyncTokenExpiredError:  # 410 Gone on delete: already deleted
+            return
+
+    def revoke(self) -> None:
+        token = getattr(self.credentials, "refresh_token", None) or getattr(
+            self.credentials, "token", None
+        )
+        if not token:
+            return
+        http = httplib2.Http(
+            timeout=settings.CALENDAR_HTTP_TIMEOUT, ca_certs=settings.CALENDAR_CA_BUNDLE or None
+        )
+        from urllib.parse import urlencode
+
+        try:
+            resp, _ = http.request(
+                settings.GOOGLE_REVOKE_URI,
+                method="POST",
+                body=urlencode({"token": token}),
+                headers={"content-type": "application/x-www-form-urlencoded"},
+            )
+        except (OSError, httplib2.HttpLib2Error):
+            raise TemporaryProviderError("Google revoke endpoint unreachable") from None
+        if resp.status >= 500:
+            raise TemporaryProviderError(f"Google revoke {resp.status}")
+        # 400 invalid_token: already revoked, which is what we wanted.
+
+
+def _parse(value: str) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)

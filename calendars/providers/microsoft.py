@@ -1,0 +1,354 @@
+"""Microsoft 365 / Outlook: tokens from MSAL, calendars from Microsoft Graph over HTTP.
+
+Delegated (a person's grant, refresh tokens rotated and saved on every refresh) and
+application (admin consent + client credentials, reading any member of the tenant) access
+share one Graph client; errors are mapped here and nowhere deeper.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from functools import cache
+
+import msal
+import requests
+from django.conf import settings
+
+from calendars import busy
+from calendars.errors import (
+    NeedsReconnectError,
+    PermanentProviderError,
+    SyncTokenExpiredError,
+    TemporaryProviderError,
+)
+from calendars.providers.base import (
+    BusyInterval,
+    CalendarInfo,
+    EventChange,
+    EventSpec,
+    SyncResult,
+    WrittenEvent,
+)
+from calendars.retry import call_with_retries
+
+log = logging.getLogger(__name__)
+
+DELEGATED_SCOPES = ["Calendars.ReadWrite", "User.Read"]
+APP_SCOPES = ["https://graph.microsoft.com/.default"]
+# getSchedule takes at most 20 schedules per request and a window shorter than 62 days.
+SCHEDULE_BATCH = 20
+SCHEDULE_WINDOW = dt.timedelta(days=61)
+SHOW_AS_KIND = {"busy": "busy", "tentative": "tentative", "oof": "oof"}
+NEEDS_RECONNECT_CODES = {
+    "invalid_grant",
+    "interaction_required",
+    "consent_required",
+    "unauthorized_client",
+    "invalid_client",
+}
+
+
+def msal_app(tenant: str = "common") -> msal.ConfidentialClientApplication:
+    return _msal_app(
+        tenant,
+        settings.MICROSOFT_CLIENT_ID,
+        settings.MICROSOFT_CLIENT_SECRET,
+        settings.MICROSOFT_AUTHORITY_HOST,
+        settings.CALENDAR_CA_BUNDLE,
+    )
+
+
+@cache
+def _msal_app(tenant, client_id, secret, host, ca_bundle) -> msal.ConfidentialClientApplication:
+    # One app per tenant per process so MSAL's own cache serves client-credentials tokens.
+    session = requests.Session()
+    session.verify = ca_bundle or True
+    return msal.ConfidentialClientApplication(
+        client_id,
+        client_credential=secret,
+        authority=f"{host}/{tenant}",
+        http_client=session,
+        instance_discovery=False,
+        timeout=settings.CALENDAR_HTTP_TIMEOUT,
+    )
+
+
+def token_error(result: dict) -> Exception:
+    code = result.get("error", "")
+    if code in NEEDS_RECONNECT_CODES:
+        return NeedsReconnectError(f"Microsoft refused the grant ({code})")
+    if code in {"temporarily_unavailable", "server_error"} or not code:
+        return TemporaryProviderError(f"Microsoft token endpoint: {code or 'no answer'}")
+    return PermanentProviderError(f"Microsoft token error ({code})")
+
+
+def map_response(resp: requests.Response) -> Exception:
+    try:
+        code = resp.json().get("error", {}).get("code", "")
+    except ValueError:
+        code = ""
+    retry_after = resp.headers.get("Retry-After")
+    try:
+        retry = float(retry_after) if retry_after else None
+    except ValueError:
+        retry = None
+    if resp.status_code == 410 or code in {
+        "SyncStateNotFound",
+        "resyncRequired",
+        "SyncStateInvalid",
+    }:
+        return SyncTokenExpiredError("Graph delta token expired")
+    if resp.status_code == 429 or resp.status_code >= 500:
+        return TemporaryProviderError(f"Graph {resp.status_code} {code}".strip(), retry_after=retry)
+    if resp.status_code == 401:
+        return NeedsReconnectError(f"Graph refused the token ({code or 401})")
+    if resp.status_code == 403 and code in {
+        "ErrorAccessDenied",
+        "Authorization_RequestDenied",
+        "AccessDenied",
+    }:
+        return NeedsReconnectError(f"Graph permissions missing ({code})")
+    return PermanentProviderError(f"Graph {resp.status_code} {code}".strip())
+
+
+class MicrosoftProvider:
+    """Graph for one mailbox: `user` is "me" (delegated) or a member's address (application)."""
+
+    def __init__(
+        self,
+        *,
+        token_getter: Callable[[], str],
+        user: str = "me",
+        time_zone: str = "UTC",
+    ) -> None:
+        self._token_getter = token_getter
+        self.base = settings.MICROSOFT_GRAPH_URL
+        self.root = "/me" if user == "me" else f"/users/{user}"
+        self.time_zone = time_zone
+        self.last_errors: dict[str, str] = {}
+        self._session = requests.Session()
+        self._session.verify = settings.CALENDAR_CA_BUNDLE or True
+        self._token: str | None = None
+
+    def _request(self, method: str, url: str, **kwargs) -> dict:
+        if not url.startswith("http"):
+            url = self.base + url
+
+        def once():
+            if self._token is None:
+                self._token = self._token_getter()
+            headers = {
+                "Authorization": f"Bearer {self._token}",
+                "Prefer": 'outlook.timezone="UTC"',
+                **kwargs.pop("headers", {}),
+            }
+            try:
+                resp = self._session.request(
+                    method, url, headers=headers, timeout=settings.CALENDAR_HTTP_TIMEOUT, **kwargs
+                )
+            except requests.RequestException as exc:
+                raise TemporaryProviderError(f"Graph unreachable: {type(exc).__name__}") from None
+            if resp.status_code == 401 and not getattr(self, "_retried_auth", False):
+                # The cached token may have expired early: fetch a fresh one once.
+                self._retried_auth = True
+                self._token = self._token_getter()
+                return once()
+            if resp.status_code >= 400:
+                raise map_response(resp)
+            return resp.json() if resp.content else {}
+
+        self._retried_auth = False
+        return call_with_retries(once)
+
+    def account_email(self) -> str:
+        me = self._request("GET", self.root)
+        return (me.get("mail") or me.get("userPrincipalName") or "").lower()
+
+    def list_calendars(self) -> list[CalendarInfo]:
+        items, url = [], f"{self.root}/calendars"
+        while url:
+            resp = self._request("GET", url)
+            items.extend(resp.get("value", []))
+            url = resp.get("@odata.nextLink")
+        return [
+            CalendarInfo(
+                calendar_id=c["id"],
+                name=c.get("name", c["id"]),
+                primary=bool(c.get("isDefaultCalendar")),
+                can_write=bool(c.get("canEdit")),
+            )
+            for c in items
+        ]
+
+    def free_busy(
+        self, calendar_ids: list[str], start: dt.datetime, end: dt.datetime
+    ) -> dict[str, list[BusyInterval]]:
+        """getSchedule for mailboxes (email addresses), 20 per request, windows < 62 days."""
+        result: dict[str, list[BusyInterval]] = {c: [] for c in calendar_ids}
+        self.last_errors = {}
+        window_start = start
+        while window_start < end:
+            window_end = min(end, window_start + SCHEDULE_WINDOW)
+            for i in range(0, len(calendar_ids), SCHEDULE_BATCH):
+                chunk = calendar_ids[i : i + SCHEDULE_BATCH]
+                body = {
+                    "schedules": chunk,
+                    "startTime": {"dateTime": _graph_time(window_start), "timeZone": "UTC"},
+                    "endTime": {"dateTime": _graph_time(window_end), "timeZone": "UTC"},
+                    "availabilityViewInterval": 30,
+                }
+                resp = self._request("POST", f"{self.root}/calendar/getSchedule", json=body)
+                for schedule in resp.get("value", []):
+                    sid = schedule.get("scheduleId", "")
+                    key = next((c for c in chunk if c.lower() == sid.lower()), sid)
+                    if schedule.get("error"):
+                        self.last_errors[key] = schedule["error"].get("responseCode", "error")
+                        continue
+                    for item in schedule.get("scheduleItems", []):
+                        kind = SHOW_AS_KIND.get(item.get("status", ""))
+                        if not kind:
+                            continue
+                        result.setdefault(key, []).append(
+                            BusyInterval(
+                                start=_parse(item["start"]), end=_parse(item["end"]), kind=kind
+                            )
+                        )
+            window_start = window_end
+        for key in self.last_errors:
+            result.pop(key, None)
+        return result
+
+    def sync_events(
+        self, *, calendar_id: str, start: dt.datetime, end: dt.datetime, sync_token: str
+    ) -> SyncResult:
+        """calendarView delta: the delta link is the cursor."""
+        if sync_token:
+            url = sync_token
+            params = None
+        else:
+            url = f"{self.root}/calendars/{calendar_id}/calendarView/delta"
+            params = {
+                "startDateTime": _graph_time(start) + "Z",
+                "endDateTime": _graph_time(end) + "Z",
+            }
+        changes: list[EventChange] = []
+        while True:
+            resp = self._request("GET", url, params=params)
+            params = None
+            for item in resp.get("value", []):
+                if "@removed" in item:
+                    changes.append(EventChange(event_key=busy.event_key(item["id"]), blocks=None))
+                    continue
+                blocks = self._blocks_of(item)
+                changes.append(
+                    EventChange(
+                        event_key=busy.event_key(item["id"]),
+                        blocks=busy.clip(blocks, start, end) if blocks else None,
+                    )
+                )
+            if resp.get("@odata.nextLink"):
+                url = resp["@odata.nextLink"]
+                continue
+            return SyncResult(
+                changes=changes, next_token=resp.get("@odata.deltaLink", ""), full=not sync_token
+            )
+
+    def _blocks_of(self, item: dict) -> list[BusyInterval] | None:
+        if item.get("isCancelled"):
+            return None
+        if (item.get("responseStatus") or {}).get("response") == "declined":
+            return None
+        kind = SHOW_AS_KIND.get(item.get("showAs", "busy"))
+        if not kind:
+            return None
+        if item.get("isAllDay"):
+            start, end = busy.day_span(
+                _parse(item["start"]).date(), _parse(item["end"]).date(), self.time_zone
+            )
+        else:
+            start, end = _parse(item["start"]), _parse(item["end"])
+        return busy.interval(start, end, kind)
+
+    # --- writes -----------------------------------------------------------------------
+
+    def _body(self, event: EventSpec) -> dict:
+        content = event.description
+        if event.conference_url and event.conferencing != "video":
+            content = f"{content}\n\nJoin: {event.conference_url}".strip()
+        body = {
+            "subject": event.title,
+            "body": {"contentType": "text", "content": content},
+            "start": {"dateTime": _graph_time(event.start), "timeZone": "UTC"},
+            "end": {"dateTime": _graph_time(event.end), "timeZone": "UTC"},
+            "attendees": [
+                {"emailAddress": {"address": a}, "type": "required"} for a in event.attendees
+            ],
+        }
+        if event.location or (event.conference_url and event.conferencing != "video"):
+            body["location"] = {"displayName": event.location or event.conference_url}
+        if event.conferencing == "video":
+            body["isOnlineMeeting"] = True
+            body["onlineMeetingProvider"] = "teamsForBusiness"
+        return body
+
+    @staticmethod
+    def _written(resp: dict) -> WrittenEvent:
+        url = (
+            (resp.get("onlineMeeting") or {}).get("joinUrl", "")
+            or resp.get("onlineMeetingUrl")
+            or ""
+        )
+        return WrittenEvent(event_id=resp["id"], conference_url=url)
+
+    def create_event(
+        self, *, calendar_id: str, event: EventSpec, idempotency_key: str
+    ) -> WrittenEvent:
+        # Graph drops a second create with the same transactionId, returning the first event.
+        transaction_id = str(
+            uuid.UUID(bytes=hashlib.sha256(idempotency_key.encode()).digest()[:16])
+        )
+        body = {**self._body(event), "transactionId": transaction_id}
+        resp = self._request("POST", self._events_url(calendar_id), json=body)
+        return self._written(resp)
+
+    def _events_url(self, calendar_id: str) -> str:
+        if calendar_id in {"", "calendar", "primary"}:
+            return f"{self.root}/calendar/events"  # the mailbox's default calendar
+        return f"{self.root}/calendars/{calendar_id}/events"
+
+    def update_event(self, *, calendar_id: str, event_id: str, event: EventSpec) -> WrittenEvent:
+        resp = self._request("PATCH", f"{self.root}/events/{event_id}", json=self._body(event))
+        return self._written(resp)
+
+    def delete_event(self, *, calendar_id: str, event_id: str) -> None:
+        try:
+            self._request("DELETE", f"{self.root}/events/{event_id}")
+        except PermanentProviderError as exc:
+            if "404" in str(exc):
+                return
+            raise
+
+    def revoke(self) -> None:
+        # Graph has no token revocation for an app's delegated grant; revokeSignInSessions
+        # would sign the person out everywhere. Disconnect deletes our tokens instead.
+        return None
+
+
+def _graph_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _parse(value: dict | str) -> dt.datetime:
+    raw = value["dateTime"] if isinstance(value, dict) else value
+    raw = raw.replace("Z", "")
+    if "." in raw:
+        head, frac = raw.split(".", 1)
+        raw = f"{head}.{frac[:6]}"
+    parsed = dt.datetime.fromisoformat(raw)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)

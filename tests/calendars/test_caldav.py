@@ -1,0 +1,191 @@
+"""CalDAV against a real Radicale server: connect, choose calendars, each event kind, writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from calendars import selectors, services
+from calendars.errors import NeedsReconnectError
+from calendars.models import BusyBlock, CalendarConnection
+from calendars.providers.base import EventSpec
+from calendars.providers.caldav_provider import CalDAVProvider
+
+ALICE = "alice@northwind.example"
+
+
+def _ics(summary_kind: str, start: dt.datetime | dt.date, end, **props) -> str:
+    uid = uuid.uuid4().hex
+    if isinstance(start, dt.datetime):
+        times = f"DTSTART:{start:%Y%m%dT%H%M%SZ}\nDTEND:{end:%Y%m%dT%H%M%SZ}"
+    else:
+        times = f"DTSTART;VALUE=DATE:{start:%Y%m%d}\nDTEND;VALUE=DATE:{end:%Y%m%d}"
+    extra = "\n".join(f"{k}:{v}" for k, v in props.items())
+    return (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\nBEGIN:VEVENT\n"
+        f"UID:{uid}\nDTSTAMP:20260101T000000Z\n{times}\nSUMMARY:Secret {summary_kind}\n"
+        f"DESCRIPTION:Private notes\n{extra}\nEND:VEVENT\nEND:VCALENDAR\n"
+    ).replace("\n\n", "\n")
+
+
+@pytest.fixture
+def alice_calendar(radicale):
+    return radicale.make_calendar(ALICE, f"Work {uuid.uuid4().hex[:6]}")
+
+
+@pytest.fixture
+def alice_connected(radicale, alice_calendar, alice_mentee, client):
+    client.force_login(alice_mentee)
+    response = client.post(
+        reverse("calendars:caldav_connect"),
+        {"url": radicale.url, "username": ALICE, "password": radicale.users[ALICE]},
+    )
+    assert response.status_code == 302
+    return CalendarConnection.objects.get(user=alice_mentee)
+
+
+def _check_all(connection):
+    ids = [c.pk for c in connection.calendars.all()]
+    services.calendar_choices_update(
+        user=connection.user,
+        check_ids=ids,
+        destination_id=connection.calendars.filter(can_write=True).first().pk,
+    )
+
+
+def test_it_connects_with_an_app_password_and_lists_calendars(alice_connected, alice_calendar):
+    assert alice_connected.status == "active"
+    assert alice_calendar in {c.calendar_id for c in alice_connected.calendars.all()}
+    assert alice_connected.refresh_token == "app-password-1"
+
+
+def test_it_refuses_a_wrong_app_password_and_stores_nothing(radicale, alice_mentee, client):
+    client.force_login(alice_mentee)
+    client.post(
+        reverse("calendars:caldav_connect"),
+        {"url": radicale.url, "username": ALICE, "password": "wrong"},
+    )
+    assert not CalendarConnection.objects.exists()
+
+
+def test_it_syncs_each_event_kind(radicale, alice_connected, alice_calendar, alice_mentee):
+    day = (timezone.now() + dt.timedelta(days=3)).date()
+    at = dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
+    h = dt.timedelta(hours=1)
+    radicale.put_event(ALICE, alice_calendar, _ics("busy", at, at + h))
+    radicale.put_event(
+        ALICE, alice_calendar, _ics("tentative", at + 2 * h, at + 3 * h, STATUS="TENTATIVE")
+    )
+    radicale.put_event(
+        ALICE,
+        alice_calendar,
+        _ics("oof", at + 4 * h, at + 5 * h, **{"X-MICROSOFT-CDO-BUSYSTATUS": "OOF"}),
+    )
+    radicale.put_event(
+        ALICE, alice_calendar, _ics("free", at + 6 * h, at + 7 * h, TRANSP="TRANSPARENT")
+    )
+    radicale.put_event(
+        ALICE, alice_calendar, _ics("cancelled", at + 8 * h, at + 9 * h, STATUS="CANCELLED")
+    )
+    radicale.put_event(
+        ALICE,
+        alice_calendar,
+        _ics(
+            "declined",
+            at + 10 * h,
+            at + 11 * h,
+            **{"ATTENDEE;PARTSTAT=DECLINED": f"mailto:{ALICE}"},
+        ),
+    )
+    allday = day + dt.timedelta(days=2)
+    radicale.put_event(ALICE, alice_calendar, _ics("allday", allday, allday + dt.timedelta(days=2)))
+    _check_all(alice_connected)
+    services.sync_connection(connection_id=alice_connected.pk)
+
+    blocks = list(BusyBlock.objects.filter(user=alice_mentee).order_by("start"))
+    kinds = [(b.kind, b.start) for b in blocks]
+    assert ("busy", at) in kinds
+    assert ("tentative", at + 2 * h) in kinds
+    assert ("oof", at + 4 * h) in kinds
+    assert len(blocks) == 4  # free, cancelled and declined never block
+    london_midnight = (
+        dt.datetime.combine(allday, dt.time(), tzinfo=dt.UTC) - h
+    )  # Europe/London? see below
+    allday_block = blocks[-1]
+    # All-day events block their days in the owner's zone (Alice: Europe/London).
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Europe/London")
+    assert allday_block.start == dt.datetime.combine(allday, dt.time(), tzinfo=tz)
+    assert allday_block.end == dt.datetime.combine(
+        allday + dt.timedelta(days=2), dt.time(), tzinfo=tz
+    )
+    del london_midnight
+
+    busy = selectors.busy_for([alice_mentee], at - h, at + 100 * h)[alice_mentee.pk]
+    assert busy.integrated and not busy.stale
+    assert len(busy.intervals) == 4
+
+
+def test_it_stores_no_titles_or_descriptions(
+    radicale, alice_connected, alice_calendar, alice_mentee
+):
+    at = timezone.now().replace(microsecond=0) + dt.timedelta(days=1)
+    radicale.put_event(ALICE, alice_calendar, _ics("busy", at, at + dt.timedelta(hours=1)))
+    _check_all(alice_connected)
+    services.sync_connection(connection_id=alice_connected.pk)
+    assert BusyBlock.objects.filter(user=alice_mentee).exists()
+    row = BusyBlock.objects.filter(user=alice_mentee).values().first()
+    assert "Secret" not in repr(row) and "Private" not in repr(row)
+
+
+def test_it_writes_an_event_once_per_idempotency_key(radicale, alice_calendar):
+    provider = CalDAVProvider(url=radicale.url, username=ALICE, password=radicale.users[ALICE])
+    start = timezone.now().replace(microsecond=0) + dt.timedelta(days=5)
+    spec = EventSpec(
+        title="Mentoring",
+        description="Agenda",
+        start=start,
+        end=start + dt.timedelta(minutes=30),
+        time_zone="UTC",
+        attendees=["bob@northwind.example"],
+        conference_url="https://meet.example/x",
+    )
+    first = provider.create_event(calendar_id=alice_calendar, event=spec, idempotency_key="s-1")
+    again = provider.create_event(calendar_id=alice_calendar, event=spec, idempotency_key="s-1")
+    assert first.event_id == again.event_id
+    found = provider.free_busy(
+        [alice_calendar], start - dt.timedelta(hours=1), start + dt.timedelta(hours=1)
+    )
+    assert len(found[alice_calendar]) == 1
+    provider.update_event(
+        calendar_id=alice_calendar,
+        event_id=first.event_id,
+        event=EventSpec(
+            **{
+                **spec.__dict__,
+                "start": start + dt.timedelta(hours=1),
+                "end": start + dt.timedelta(hours=2),
+            }
+        ),
+    )
+    provider.delete_event(calendar_id=alice_calendar, event_id=first.event_id)
+    provider.delete_event(calendar_id=alice_calendar, event_id=first.event_id)  # already gone: fine
+
+
+def test_it_marks_the_connection_needs_reconnect_when_the_app_password_is_revoked(
+    alice_connected, alice_mentee
+):
+    CalendarConnection.objects.filter(pk=alice_connected.pk).update(refresh_token="")
+    conn = CalendarConnection.objects.get(pk=alice_connected.pk)
+    conn.refresh_token = "revoked-password"
+    conn.save(update_fields=["refresh_token"])
+    with pytest.raises(NeedsReconnectError):
+        services.provider_for_connection(conn).list_calendars()
+    services.sync_connection(connection_id=conn.pk)
+    conn.refresh_from_db()
+    assert conn.status == "needs_reconnect"

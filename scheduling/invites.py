@@ -9,6 +9,7 @@ repeatable, and an .ics is only sent while the invite is pending.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -85,7 +86,10 @@ def invite_deliver(*, invite_id: int, final_attempt: bool = False) -> SessionInv
         invite.channel = SessionInvite.Channel.CALENDAR if target else SessionInvite.Channel.ICS
         if target:
             invite.provider_name, invite.calendar_id = target.provider_name, target.calendar_id
-        invite.save(update_fields=["channel", "provider_name", "calendar_id", "updated_at"])
+            invite.target = dataclasses.asdict(target)
+        invite.save(
+            update_fields=["channel", "provider_name", "calendar_id", "target", "updated_at"]
+        )
     try:
         if invite.channel == SessionInvite.Channel.CALENDAR:
             _deliver_by_calendar(invite, session)
@@ -158,7 +162,7 @@ def _deliver_by_calendar(invite: SessionInvite, session: Session) -> None:
 def _target_from_invite(invite: SessionInvite):
     from calendars.selectors import WriteTarget
 
-    return WriteTarget(provider_name=invite.provider_name, calendar_id=invite.calendar_id)
+    return WriteTarget(**invite.target)
 
 
 def _deliver_by_email(invite: SessionInvite, session: Session) -> None:

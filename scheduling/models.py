@@ -46,6 +46,9 @@ class SessionInvite(models.Model):
     )
     provider_name = models.CharField(max_length=16, blank=True)
     calendar_id = models.CharField(max_length=300, blank=True)
+    # The booker's write target when the invite was first written; updates and the delete go
+    # to the same calendar even if the booker later picks another destination.
+    target = models.JSONField(default=dict, blank=True)
     # The client-supplied id (Google) / transactionId (Microsoft): a retried write reuses it.
     idempotency_key = models.CharField(max_length=64, default=_new_key, unique=True)
     event_id = models.CharField(max_length=300, blank=True)

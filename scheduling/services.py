@@ -39,8 +39,9 @@ from scheduling.models import SessionInvite
 # Slots start on a quarter hour; every IANA zone in use today is offset by a multiple of 15
 # minutes, so a quarter hour in UTC is a quarter hour on everyone's wall clock.
 SLOT_STEP_MINUTES = 15
-# Bookable hours on the booker's wall clock: [start, end) for the whole session.
-BOOKABLE_HOURS = (dt.time(6, 0), dt.time(22, 0))
+# Everyone's bookable hours, every day, on their own wall clock (the booker's: the zone they
+# book in). The whole session must fit inside.
+BOOKABLE_HOURS = (dt.time(7, 0), dt.time(21, 0))
 # How far ahead a slot may be booked.
 BOOKING_HORIZON = dt.timedelta(days=366)
 
@@ -148,13 +149,35 @@ def check_slot(
         raise BookingRefused(
             f"{program.name} runs from {program.starts_on:%d %b %Y} to {program.ends_on:%d %b %Y}."
         )
+    check_bookable_hours(start=start, end=end, time_zone=time_zone)
+
+
+def check_bookable_hours(
+    *, start: dt.datetime, end: dt.datetime, time_zone: str, who: str = ""
+) -> None:
+    """The whole session must sit inside BOOKABLE_HOURS on the wall clock of ``time_zone``."""
+    tz = ZoneInfo(time_zone)
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
     first, last = BOOKABLE_HOURS
     if local_start.date() != local_end.date() or not (
         first <= local_start.time() and local_end.time() <= last
     ):
+        whose = f"{who}'s" if who else time_zone
         raise BookingRefused(
-            f"Sessions can be booked between {first:%H:%M} and {last:%H:%M} ({time_zone})."
+            f"Sessions can be booked between {first:%H:%M} and {last:%H:%M} ({whose} time)."
         )
+
+
+def check_everyones_hours(
+    *, users: list[User], booker: User, start: dt.datetime, duration: int
+) -> None:
+    """The booker's hours are checked in the zone they chose; everyone else's in their own."""
+    end = start + dt.timedelta(minutes=duration)
+    for user in users:
+        if user.pk != booker.pk:
+            check_bookable_hours(
+                start=start, end=end, time_zone=user.time_zone, who=user.display_name
+            )
 
 
 def check_conferencing(conferencing: Conferencing) -> Conferencing:
@@ -271,6 +294,7 @@ def session_book(
     )
     conf = check_conferencing(conferencing or Conferencing())
     users = participants_of(match_or_group)
+    check_everyones_hours(users=users, booker=booked_by, start=start, duration=duration)
     end = start + dt.timedelta(minutes=duration)
     do_lock_participants(users)
     do_check_no_overlap(users=users, start=start, end=end)
@@ -328,6 +352,11 @@ def session_series_book(
             raise BookingRefused("Two occurrences overlap each other.")
     conf = check_conferencing(conferencing or Conferencing())
     users = participants_of(match_or_group)
+    for index, start in enumerate(ordered, 1):
+        try:
+            check_everyones_hours(users=users, booker=booked_by, start=start, duration=duration)
+        except BookingRefused as error:
+            raise BookingRefused(f"Occurrence {index}: {error}") from None
     do_lock_participants(users)
     for index, start in enumerate(ordered, 1):
         try:
@@ -392,6 +421,7 @@ def session_reschedule(
         now=now,
     )
     users = list(session.participants.all())
+    check_everyones_hours(users=users, booker=by, start=start, duration=duration)
     end = start + dt.timedelta(minutes=duration)
     do_lock_participants(users)
     do_check_no_overlap(users=users, start=start, end=end, exclude=session)

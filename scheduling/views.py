@@ -1,28 +1,459 @@
-from django.contrib.auth.decorators import login_required
-from django.db.models import Q
-from django.shortcuts import get_object_or_404, render
+"""The booking pages: the 1:1 wizard, the group heat map, confirm, and the session page.
 
-from programs.models import Group, Match
+Views are thin: find the match/group/session the person belongs to (404 otherwise), parse the
+request, call one service or the availability loader, render. htmx requests get the partial
+they target; without JavaScript every page still works as plain forms and links.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from programs.models import Group, Match, Session
+from scheduling import availability, selectors, services
+from scheduling.engine import SchedulingError
+from scheduling.forms import TIME_ZONES, ConfirmForm, WizardForm, parse_occurrences
+
+TZ_SESSION_KEY = "scheduling_time_zone"
+
+
+def _time_zone(request: HttpRequest, asked: str | None) -> str:
+    """The zone the person chose (remembered for their browser session), else their own."""
+    if asked:
+        request.session[TZ_SESSION_KEY] = asked
+        return asked
+    return request.session.get(TZ_SESSION_KEY) or request.user.time_zone
+
+
+def _default_duration(program) -> int:
+    durations = program.allowed_durations
+    return 30 if 30 in durations else durations[0]
+
+
+def _month_bounds(month: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    if month:
+        year, number = (int(x) for x in month.split("-"))
+        if not 1 <= number <= 12 or not 2000 <= year <= 2100:
+            year, number = today.year, today.month
+    else:
+        year, number = today.year, today.month
+    first = dt.date(year, number, 1)
+    return first, dt.date(year, number, calendar.monthrange(year, number)[1])
+
+
+def _month_grid(first: dt.date, dates) -> list[list]:
+    """Weeks (Monday first) of the month for the date picker; None pads the edges."""
+    by_date = {d.date: d for d in dates}
+    weeks = []
+    for week in calendar.Calendar().monthdatescalendar(first.year, first.month):
+        weeks.append([by_date.get(d) if d.month == first.month else None for d in week])
+    return weeks
+
+
+def _reschedule_target(request, owner) -> Session | None:
+    raw = request.GET.get("reschedule") or request.POST.get("reschedule")
+    if not raw:
+        return None
+    session = selectors.session_for_participant(user=request.user, session_id=_int(raw))
+    if (isinstance(owner, Match) and session.match_id != owner.pk) or (
+        isinstance(owner, Group) and session.group_id != owner.pk
+    ):
+        from django.http import Http404
+
+        raise Http404("No such session.")
+    return session
+
+
+def _int(raw: str) -> int:
+    from django.http import Http404
+
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise Http404("Malformed id.") from None
 
 
 @login_required
-def match_book(request, match_id: int):
-    # Only the two people in a match may open its booking page; others get a 404.
-    match = get_object_or_404(
-        Match.objects.select_related("mentee", "mentor", "program"),
-        Q(mentee=request.user) | Q(mentor=request.user),
-        pk=match_id,
+def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
+    match = selectors.match_for_participant(user=request.user, match_id=match_id)
+    partner = match.partner_of(request.user)
+    program = match.program
+    form = WizardForm(request.GET or None, durations=program.allowed_durations)
+    if request.GET and not form.is_valid():
+        return render(
+            request,
+            "scheduling/book_match.html",
+            {"match": match, "partner": partner, "form": form, "errors": form.errors},
+            status=400,
+        )
+    data = form.cleaned_data if request.GET else {}
+    reschedule = _reschedule_target(request, match)
+    time_zone = _time_zone(request, data.get("tz"))
+    tz = ZoneInfo(time_zone)
+    duration = data.get("duration") or (
+        reschedule.duration_minutes if reschedule else _default_duration(program)
     )
+    now = timezone.now()
+    today = now.astimezone(tz).date()
+    first, last = _month_bounds(data.get("month"), today)
+    day = data.get("day")
+    try:
+        wizard = availability.match_wizard(
+            match=match,
+            viewer=request.user,
+            time_zone=time_zone,
+            duration=duration,
+            first_day=first,
+            last_day=last,
+            day=None,
+            now=now,
+            exclude_session=reschedule.pk if reschedule else None,
+        )
+        if day is None or not first <= day <= last:
+            day = next((d.date for d in wizard.dates if d.bookable), None) or max(first, today)
+        day_wizard = availability.match_wizard(
+            match=match,
+            viewer=request.user,
+            time_zone=time_zone,
+            duration=duration,
+            first_day=day,
+            last_day=day,
+            day=day,
+            now=now,
+            exclude_session=reschedule.pk if reschedule else None,
+        )
+    except SchedulingError as error:
+        messages.error(request, str(error))
+        return redirect("match_book", match.pk)
+    prev_month = (first - dt.timedelta(days=1)).strftime("%Y-%m")
+    next_month = (last + dt.timedelta(days=1)).strftime("%Y-%m")
+    conferencing = data.get("conferencing") or (
+        reschedule.conferencing if reschedule else Session.Conferencing.NONE
+    )
+    context = {
+        "match": match,
+        "partner": partner,
+        "program": program,
+        "form": form,
+        "wizard": wizard,
+        "day_wizard": day_wizard,
+        "weeks": _month_grid(first, wizard.dates),
+        "month": first,
+        "prev_month": prev_month if first > dt.date(today.year, today.month, 1) else None,
+        "next_month": next_month,
+        "day": day,
+        "today": today,
+        "time_zone": time_zone,
+        "time_zones": TIME_ZONES,
+        "duration": duration,
+        "durations": program.allowed_durations,
+        "conferencing": conferencing,
+        "url": data.get("url", ""),
+        "location": data.get("location", ""),
+        "first_session": not selectors.match_has_sessions(match),
+        "reschedule": reschedule,
+        "booker_provider": _provider_label(request.user),
+    }
+    template = "scheduling/_wizard.html" if request.htmx else "scheduling/book_match.html"
+    return render(request, template, context)
+
+
+def _provider_label(user) -> str:
+    """'Google Meet' or 'Microsoft Teams' if the booker can get an automatic video link."""
+    try:
+        from calendars.selectors import write_target_for
+    except ImportError:
+        return ""
+    target = write_target_for(user)
+    if target is None:
+        return ""
+    return {"google": "Google Meet", "microsoft": "Microsoft Teams"}.get(target.provider_name, "")
+
+
+@login_required
+def group_book(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = selectors.group_for_member(user=request.user, group_id=group_id)
+    program = group.program
+    form = WizardForm(request.GET or None, durations=program.allowed_durations)
+    if request.GET and not form.is_valid():
+        return render(
+            request, "scheduling/book_group.html", {"group": group, "form": form}, status=400
+        )
+    data = form.cleaned_data if request.GET else {}
+    reschedule = _reschedule_target(request, group)
+    time_zone = _time_zone(request, data.get("tz"))
+    tz = ZoneInfo(time_zone)
+    duration = data.get("duration") or (
+        reschedule.duration_minutes if reschedule else _default_duration(program)
+    )
+    now = timezone.now()
+    today = now.astimezone(tz).date()
+    week = data.get("week") or today
+    week = week - dt.timedelta(days=week.weekday())
+    try:
+        heat = availability.group_heat_map(
+            group=group,
+            viewer=request.user,
+            time_zone=time_zone,
+            duration=duration,
+            week_start=week,
+            now=now,
+        )
+    except SchedulingError as error:
+        messages.error(request, str(error))
+        return redirect("group_book", group.pk)
+    context = {
+        "group": group,
+        "program": program,
+        "heat": heat,
+        "week": week,
+        "prev_week": week - dt.timedelta(days=7),
+        "next_week": week + dt.timedelta(days=7),
+        "show_prev": week > today - dt.timedelta(days=today.weekday()),
+        "time_zone": time_zone,
+        "time_zones": TIME_ZONES,
+        "duration": duration,
+        "durations": program.allowed_durations,
+        "reschedule": reschedule,
+        "conferencing": data.get("conferencing") or Session.Conferencing.NONE,
+    }
+    template = "scheduling/_heatmap.html" if request.htmx else "scheduling/book_group.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def match_confirm(request: HttpRequest, match_id: int) -> HttpResponse:
+    match = selectors.match_for_participant(user=request.user, match_id=match_id)
+    return _confirm(request, match)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_confirm(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = selectors.group_for_member(user=request.user, group_id=group_id)
+    return _confirm(request, group)
+
+
+def _book_url(owner) -> str:
+    if isinstance(owner, Match):
+        return reverse("match_book", args=[owner.pk])
+    return reverse("group_book", args=[owner.pk])
+
+
+def _confirm(request: HttpRequest, owner) -> HttpResponse:
+    data = request.POST if request.method == "POST" else request.GET
+    form = ConfirmForm(data)
+    reschedule = _reschedule_target(request, owner)
+    context = {
+        "owner": owner,
+        "is_group": isinstance(owner, Group),
+        "form": form,
+        "book_url": _book_url(owner),
+        "reschedule": reschedule,
+        "sessions_left": services.sessions_left(owner),
+        "durations": owner.program.allowed_durations,
+        "booker_provider": _provider_label(request.user),
+    }
+    if not form.is_valid():
+        return render(request, "scheduling/confirm.html", context, status=400)
+    cleaned = form.cleaned_data
+    time_zone = cleaned["tz"]
+    try:
+        tz = services.check_time_zone(time_zone)
+    except services.BookingRefused as error:
+        context["error"] = str(error)
+        return render(request, "scheduling/confirm.html", context, status=400)
+    start = cleaned["start"]
+    context.update(
+        start=start.astimezone(tz),
+        end=(start + dt.timedelta(minutes=cleaned["duration"])).astimezone(tz),
+        time_zone=time_zone,
+        agenda=cleaned.get("agenda") or owner.program.agenda_template,
+        participants=services.participants_of(owner),
+    )
+    if request.method == "GET":
+        if cleaned.get("repeat") and cleaned.get("count"):
+            context["occurrences"] = _preview(request, owner, cleaned, tz, context)
+        template = "scheduling/_occurrences.html" if request.htmx else "scheduling/confirm.html"
+        return render(request, template, context)
+    return _confirm_post(request, owner, form, reschedule, context)
+
+
+def _preview(request, owner, cleaned, tz, context):
+    try:
+        occurrences = availability.series_preview(
+            owner=owner,
+            viewer=request.user,
+            first_start=cleaned["start"],
+            frequency=cleaned["repeat"],
+            count=min(cleaned["count"], max(1, services.sessions_left(owner))),
+            duration=cleaned["duration"],
+            time_zone=cleaned["tz"],
+        )
+    except SchedulingError as error:
+        context["error"] = str(error)
+        return []
+    return [
+        {"o": o, "conflict": conflict, "local": o.start.astimezone(tz)}
+        for o, conflict in occurrences
+    ]
+
+
+def _confirm_post(request, owner, form, reschedule, context) -> HttpResponse:
+    cleaned = form.cleaned_data
+    try:
+        if reschedule is not None:
+            session = services.session_reschedule(
+                session=reschedule,
+                start=cleaned["start"],
+                by=request.user,
+                duration=cleaned["duration"],
+                time_zone=cleaned["tz"],
+            )
+            messages.success(request, "Session moved. Everyone is being sent the new time.")
+            return redirect("session_detail", session.pk)
+        occurrence_values = request.POST.getlist("occurrence")
+        if cleaned.get("repeat") and occurrence_values:
+            sessions = services.session_series_book(
+                match_or_group=owner,
+                starts=parse_occurrences(occurrence_values, wall_zone=cleaned["tz"]),
+                frequency=cleaned["repeat"],
+                duration=cleaned["duration"],
+                booked_by=request.user,
+                time_zone=cleaned["tz"],
+                conferencing=form.conferencing_value(),
+                agenda=cleaned.get("agenda") or None,
+            )
+            messages.success(request, f"{len(sessions)} sessions booked; invites are on their way.")
+            return redirect("session_detail", sessions[0].pk)
+        session = services.session_book(
+            match_or_group=owner,
+            start=cleaned["start"],
+            duration=cleaned["duration"],
+            booked_by=request.user,
+            time_zone=cleaned["tz"],
+            conferencing=form.conferencing_value(),
+            agenda=cleaned.get("agenda") or None,
+        )
+    except services.NotAParticipant:
+        from django.http import Http404
+
+        raise Http404("Not found.") from None
+    except services.SlotTaken as error:
+        messages.error(request, f"{error} Here are the times still free.")
+        return redirect(_book_url(owner) + f"?tz={cleaned['tz']}&duration={cleaned['duration']}")
+    except (services.BookingRefused, SchedulingError) as error:
+        context["error"] = str(error)
+        return render(request, "scheduling/confirm.html", context, status=400)
+    except Exception as error:
+        from django.forms import ValidationError
+
+        if not isinstance(error, ValidationError):
+            raise
+        context["error"] = " ".join(error.messages)
+        return render(request, "scheduling/confirm.html", context, status=400)
+    messages.success(request, "Session booked. The invite is on its way.")
+    return redirect("session_detail", session.pk)
+
+
+@login_required
+def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_for_participant(user=request.user, session_id=session_id)
+    tz = _time_zone(request, None)
+    invite = getattr(session, "invite", None)
+    context = {
+        "session": session,
+        "invite": invite,
+        "time_zone": tz,
+        "participants": list(session.participants.all()),
+        "can_mark_done": session.status == Session.Status.SCHEDULED
+        and session.start <= timezone.now(),
+        "book_url": _book_url(session.match or session.group),
+    }
+    template = "scheduling/_invite_state.html" if request.htmx else "scheduling/session.html"
+    return render(request, template, context)
+
+
+@login_required
+def session_list(request: HttpRequest) -> HttpResponse:
+    sessions = selectors.sessions_for(request.user).order_by("-start")[:100]
     return render(
         request,
-        "scheduling/book_match.html",
-        {"match": match, "partner": match.partner_of(request.user)},
+        "scheduling/sessions.html",
+        {"sessions": sessions, "time_zone": _time_zone(request, None)},
+    )
+
+
+def _session_action(request, session_id: int, action, done_message: str) -> HttpResponse:
+    session = selectors.session_for_participant(user=request.user, session_id=session_id)
+    try:
+        action(session=session, by=request.user)
+    except services.BookingRefused as error:
+        messages.error(request, str(error))
+        return redirect("session_detail", session.pk)
+    messages.success(request, done_message)
+    return redirect("session_detail", session.pk)
+
+
+@login_required
+@require_POST
+def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
+    return _session_action(
+        request, session_id, services.session_cancel, "Session cancelled; everyone is told."
     )
 
 
 @login_required
-def group_book(request, group_id: int):
-    group = get_object_or_404(
-        Group.objects.select_related("program"), pk=group_id, members=request.user
+@require_POST
+def session_mark_done(request: HttpRequest, session_id: int) -> HttpResponse:
+    return _session_action(
+        request, session_id, services.session_mark_done, "Marked as done. Well done!"
     )
-    return render(request, "scheduling/book_group.html", {"group": group})
+
+
+@login_required
+@require_POST
+def invite_retry(request: HttpRequest, session_id: int) -> HttpResponse:
+    return _session_action(
+        request, session_id, services.invite_retry, "Trying to send the invite again."
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def match_mark_done(request: HttpRequest, match_id: int) -> HttpResponse:
+    """Record a session held outside the platform (Mark as Done)."""
+    match = selectors.match_for_participant(user=request.user, match_id=match_id)
+    tz = ZoneInfo(_time_zone(request, None))
+    context = {"match": match, "partner": match.partner_of(request.user), "error": ""}
+    context["durations"] = match.program.allowed_durations
+    if request.method == "POST":
+        try:
+            local = dt.datetime.strptime(request.POST.get("start", ""), "%Y-%m-%dT%H:%M")
+            start = local.replace(tzinfo=tz)
+            session = services.session_record_outside(
+                match_or_group=match,
+                start=start,
+                duration=_int(request.POST.get("duration", "")),
+                by=request.user,
+            )
+        except ValueError as error:
+            if isinstance(error, services.BookingRefused):
+                context["error"] = str(error)
+            else:
+                context["error"] = "Give the date and time the session took place."
+            return render(request, "scheduling/mark_done.html", context, status=400)
+        messages.success(request, "Recorded. Thanks for keeping your progress up to date.")
+        return redirect("session_detail", session.pk)
+    return render(request, "scheduling/mark_done.html", context)

@@ -1,0 +1,415 @@
+"""The JSON API for booking: the same operations as the pages, through the same services.
+
+Session authentication with CSRF (DRF's SessionAuthentication enforces it on writes). Each
+view checks who may see the match, group or session (404 for everyone else), parses with a
+serializer, calls one loader or service, and answers. Refusals map to 400 / 404 / 409.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from programs.models import Session, SessionSeries, validate_time_zone
+from scheduling import availability, selectors, services
+from scheduling.engine import MAX_RANGE_DAYS, SchedulingError
+
+# --- Serializers ------------------------------------------------------------------------
+
+
+def _valid_time_zone(value: str) -> str:
+    try:
+        validate_time_zone(value)
+    except Exception:
+        raise serializers.ValidationError(f"{value!r} is not a known time zone.") from None
+    return value
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class RangeQuerySerializer(serializers.Serializer):
+    first_day = serializers.DateField(required=False)
+    days = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_RANGE_DAYS, default=7
+    )
+    duration = serializers.IntegerField(required=False, min_value=1, max_value=1440)
+    time_zone = serializers.CharField(required=False, max_length=64, validators=[_valid_time_zone])
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    past = serializers.BooleanField()
+    bookable = serializers.BooleanField()
+    all_free = serializers.BooleanField(help_text="Everyone is known to be free (green dot).")
+    taken = serializers.BooleanField(help_text="Overlaps a session already booked.")
+
+
+class DateSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    past = serializers.BooleanField()
+    bookable = serializers.BooleanField()
+
+
+class BusySerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    insight = serializers.ChoiceField(choices=["mutual", "viewer_only", "none"])
+    time_zone = serializers.CharField()
+    duration = serializers.IntegerField()
+    dates = DateSerializer(many=True)
+    slots = SlotSerializer(many=True)
+    my_busy = BusySerializer(many=True)
+    partner_busy = BusySerializer(many=True)
+
+
+class HeatCellSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    past = serializers.BooleanField()
+    free = serializers.IntegerField()
+    total = serializers.IntegerField()
+    busy = serializers.ListField(child=serializers.CharField(), help_text="Names only.")
+
+
+class HeatMapSerializer(serializers.Serializer):
+    time_zone = serializers.CharField()
+    duration = serializers.IntegerField()
+    cells = HeatCellSerializer(many=True)
+
+
+class BookSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="ISO 8601 with an offset, e.g. 2026-03-03T15:00Z")
+    duration = serializers.IntegerField(min_value=1, max_value=1440)
+    time_zone = serializers.CharField(required=False, max_length=64, validators=[_valid_time_zone])
+    conferencing = serializers.ChoiceField(
+        choices=Session.Conferencing.values, default=Session.Conferencing.NONE
+    )
+    url = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    location = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    agenda = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+    def validate_start(self, value: dt.datetime) -> dt.datetime:
+        raw = str(self.initial_data.get("start", ""))
+        if not (raw.endswith(("Z", "z")) or "+" in raw[10:] or "-" in raw[10:]):
+            raise serializers.ValidationError("Give the start with a time zone offset.")
+        return value
+
+
+class SeriesSerializer(BookSerializer):
+    start = None
+    starts = serializers.ListField(
+        child=serializers.DateTimeField(),
+        min_length=1,
+        max_length=52,
+        help_text="Each occurrence's start (already moved or skipped), with an offset.",
+    )
+    frequency = serializers.ChoiceField(choices=SessionSeries.Frequency.values)
+
+
+class RescheduleSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    duration = serializers.IntegerField(required=False, min_value=1, max_value=1440)
+    time_zone = serializers.CharField(required=False, max_length=64, validators=[_valid_time_zone])
+
+
+class InviteSerializer(serializers.Serializer):
+    state = serializers.CharField()
+    channel = serializers.CharField()
+    last_error = serializers.CharField()
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    invite = serializers.SerializerMethodField()
+    participants = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Session
+        fields = [
+            "id",
+            "program",
+            "match",
+            "group",
+            "series",
+            "start",
+            "end",
+            "duration_minutes",
+            "conferencing",
+            "conference_url",
+            "location",
+            "agenda",
+            "status",
+            "origin",
+            "participants",
+            "invite",
+        ]
+
+    @extend_schema(responses=InviteSerializer(allow_null=True))
+    def get_invite(self, session: Session) -> dict | None:
+        invite = getattr(session, "invite", None)
+        if invite is None:
+            return None
+        return {"state": invite.state, "channel": invite.channel, "last_error": invite.last_error}
+
+    def get_participants(self, session: Session) -> list[str]:
+        return [u.display_name for u in session.participants.all()]
+
+
+# --- Helpers ----------------------------------------------------------------------------
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Bad input; nothing was written."),
+    403: OpenApiResponse(ErrorSerializer, description="Not signed in, or CSRF token missing."),
+    404: OpenApiResponse(ErrorSerializer, description="No such match, group or session for you."),
+}
+
+
+def _refused(error: Exception) -> Response:
+    if isinstance(error, services.NotAParticipant):
+        raise Http404("Not found.")
+    code = getattr(error, "status_code", status.HTTP_400_BAD_REQUEST)
+    return Response({"detail": str(error)}, status=code)
+
+
+def _range(request, program) -> tuple[dict, str, int, dt.date, dt.date]:
+    query = RangeQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    data = query.validated_data
+    time_zone = data.get("time_zone") or request.user.time_zone
+    durations = program.allowed_durations
+    duration = data.get("duration") or (30 if 30 in durations else durations[0])
+    first = (
+        data.get("first_day")
+        or timezone.now().astimezone(services.check_time_zone(time_zone)).date()
+    )
+    return data, time_zone, duration, first, first + dt.timedelta(days=data["days"] - 1)
+
+
+# --- Views ------------------------------------------------------------------------------
+
+
+class MatchAvailabilityApi(APIView):
+    @extend_schema(
+        parameters=[RangeQuerySerializer],
+        responses={200: AvailabilitySerializer, **ERRORS},
+        summary="Slots, bookable dates and visible busy blocks of a match",
+    )
+    def get(self, request, match_id: int):
+        match = selectors.match_for_participant(user=request.user, match_id=match_id)
+        _, time_zone, duration, first, last = _range(request, match.program)
+        try:
+            wizard = availability.match_wizard(
+                match=match,
+                viewer=request.user,
+                time_zone=time_zone,
+                duration=duration,
+                first_day=first,
+                last_day=last,
+                day=None,
+                every_day=True,
+            )
+        except SchedulingError as error:
+            return _refused(error)
+        return Response(
+            AvailabilitySerializer(
+                {
+                    "insight": wizard.insight,
+                    "time_zone": time_zone,
+                    "duration": duration,
+                    "dates": [
+                        {"date": d.date, "past": d.past, "bookable": d.bookable}
+                        for d in wizard.dates
+                    ],
+                    "slots": [s.__dict__ for s in wizard.slots],
+                    "my_busy": [{"start": s, "end": e} for s, e in wizard.my_busy],
+                    "partner_busy": [{"start": s, "end": e} for s, e in wizard.partner_busy],
+                }
+            ).data
+        )
+
+
+class GroupHeatMapApi(APIView):
+    @extend_schema(
+        parameters=[RangeQuerySerializer],
+        responses={200: HeatMapSerializer, **ERRORS},
+        summary="How many members are free per slot, and who is busy (names only)",
+    )
+    def get(self, request, group_id: int):
+        group = selectors.group_for_member(user=request.user, group_id=group_id)
+        data, time_zone, duration, first, _ = _range(request, group.program)
+        try:
+            heat = availability.group_heat_map(
+                group=group,
+                viewer=request.user,
+                time_zone=time_zone,
+                duration=duration,
+                week_start=first,
+                days=data["days"],
+            )
+        except SchedulingError as error:
+            return _refused(error)
+        cells = [
+            {
+                "start": c.start,
+                "past": c.past,
+                "free": c.free,
+                "total": c.total,
+                "busy": c.busy_names,
+            }
+            for _, row in heat.rows
+            for c in row
+            if c is not None
+        ]
+        return Response(
+            HeatMapSerializer({"time_zone": time_zone, "duration": duration, "cells": cells}).data
+        )
+
+
+def _book(request, owner) -> Response:
+    body = BookSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    try:
+        session = services.session_book(
+            match_or_group=owner,
+            start=data["start"],
+            duration=data["duration"],
+            booked_by=request.user,
+            time_zone=data.get("time_zone"),
+            conferencing=services.Conferencing(
+                kind=data["conferencing"], url=data["url"], location=data["location"]
+            ),
+            agenda=data.get("agenda"),
+        )
+    except (services.BookingRefused, SchedulingError) as error:
+        return _refused(error)
+    return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+def _book_series(request, owner) -> Response:
+    body = SeriesSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    try:
+        sessions = services.session_series_book(
+            match_or_group=owner,
+            starts=data["starts"],
+            frequency=data["frequency"],
+            duration=data["duration"],
+            booked_by=request.user,
+            time_zone=data.get("time_zone"),
+            conferencing=services.Conferencing(
+                kind=data["conferencing"], url=data["url"], location=data["location"]
+            ),
+            agenda=data.get("agenda"),
+        )
+    except (services.BookingRefused, SchedulingError) as error:
+        return _refused(error)
+    return Response(SessionSerializer(sessions, many=True).data, status=status.HTTP_201_CREATED)
+
+
+_BOOKED = {
+    201: SessionSerializer,
+    409: OpenApiResponse(ErrorSerializer, "Slot just taken"),
+    **ERRORS,
+}
+_SERIES = {
+    201: SessionSerializer(many=True),
+    409: OpenApiResponse(ErrorSerializer, "An occurrence was just taken"),
+    **ERRORS,
+}
+
+
+class MatchBookApi(APIView):
+    @extend_schema(request=BookSerializer, responses=_BOOKED, summary="Book one session")
+    def post(self, request, match_id: int):
+        match = selectors.match_for_participant(user=request.user, match_id=match_id)
+        return _book(request, match)
+
+
+class MatchSeriesApi(APIView):
+    @extend_schema(request=SeriesSerializer, responses=_SERIES, summary="Book a recurring series")
+    def post(self, request, match_id: int):
+        match = selectors.match_for_participant(user=request.user, match_id=match_id)
+        return _book_series(request, match)
+
+
+class GroupBookApi(APIView):
+    @extend_schema(request=BookSerializer, responses=_BOOKED, summary="Book one group session")
+    def post(self, request, group_id: int):
+        group = selectors.group_for_member(user=request.user, group_id=group_id)
+        return _book(request, group)
+
+
+class GroupSeriesApi(APIView):
+    @extend_schema(request=SeriesSerializer, responses=_SERIES, summary="Book a group series")
+    def post(self, request, group_id: int):
+        group = selectors.group_for_member(user=request.user, group_id=group_id)
+        return _book_series(request, group)
+
+
+class SessionListApi(APIView):
+    @extend_schema(responses={200: SessionSerializer(many=True), 403: ERRORS[403]})
+    def get(self, request):
+        sessions = selectors.sessions_for(request.user).prefetch_related("participants")[:500]
+        return Response(SessionSerializer(sessions, many=True).data)
+
+
+class SessionDetailApi(APIView):
+    @extend_schema(responses={200: SessionSerializer, 403: ERRORS[403], 404: ERRORS[404]})
+    def get(self, request, session_id: int):
+        session = selectors.session_for_participant(user=request.user, session_id=session_id)
+        return Response(SessionSerializer(session).data)
+
+
+class SessionRescheduleApi(APIView):
+    @extend_schema(
+        request=RescheduleSerializer,
+        responses={200: SessionSerializer, 409: ErrorSerializer, **ERRORS},
+    )
+    def post(self, request, session_id: int):
+        session = selectors.session_for_participant(user=request.user, session_id=session_id)
+        body = RescheduleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            session = services.session_reschedule(
+                session=session,
+                start=data["start"],
+                by=request.user,
+                duration=data.get("duration"),
+                time_zone=data.get("time_zone"),
+            )
+        except (services.BookingRefused, SchedulingError) as error:
+            return _refused(error)
+        return Response(SessionSerializer(session).data)
+
+
+class _SessionActionApi(APIView):
+    service = None
+
+    @extend_schema(request=None, responses={200: SessionSerializer, **ERRORS})
+    def post(self, request, session_id: int):
+        session = selectors.session_for_participant(user=request.user, session_id=session_id)
+        try:
+            session = type(self).service(session=session, by=request.user)
+        except services.BookingRefused as error:
+            return _refused(error)
+        return Response(SessionSerializer(session).data)
+
+
+class SessionCancelApi(_SessionActionApi):
+    service = services.session_cancel
+
+
+class SessionMarkDoneApi(_SessionActionApi):
+    service = services.session_mark_done

@@ -1,0 +1,368 @@
+"""The loader: fetch busy times and sessions from the database, then ask the slot engine.
+
+The engine (``scheduling.engine``) is pure; everything that touches the ORM or the calendars
+app happens here. Times go in and come out as aware UTC datetimes; conversion to the viewer's
+zone happens in :class:`SlotRow` and the templates only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from programs.models import Group, Match, Session, User
+from scheduling import engine
+from scheduling.services import BOOKABLE_HOURS, SLOT_STEP_MINUTES, participants_of
+
+INSIGHT_HELP = {
+    "mutual": (
+        "You both have a calendar connected: a green dot marks times when you are both free, "
+        "and you can see each other's busy times."
+    ),
+    "viewer_only": (
+        "Only your calendar is connected: you see your own availability, but not your "
+        "partner's, so check the time with them."
+    ),
+    "none": (
+        "Your calendar is not connected: these are plain time slots with no availability "
+        "insight. Connect your calendar to see when you are both free."
+    ),
+}
+
+
+def bookable_hours() -> engine.BookableHours:
+    """Everyone's bookable hours, in their own zone: every day, the product's window."""
+    return engine.BookableHours(weekly={day: [BOOKABLE_HOURS] for day in range(7)})
+
+
+@dataclass(frozen=True)
+class PersonCalendar:
+    integrated: bool
+    busy: list[tuple[dt.datetime, dt.datetime]]
+    stale: bool = False
+
+
+def calendars_of(
+    users: list[User], start: dt.datetime, end: dt.datetime
+) -> dict[int, PersonCalendar]:
+    """Each person's busy times from the calendars app (its cache); asks for a sync if stale."""
+    try:
+        from calendars.selectors import busy_for
+    except ImportError:
+        return {u.pk: PersonCalendar(integrated=False, busy=[]) for u in users}
+    found = busy_for(users, start, end)
+    out = {}
+    stale = []
+    for user in users:
+        person = found.get(user.pk)
+        if person is None:
+            out[user.pk] = PersonCalendar(integrated=False, busy=[])
+            continue
+        out[user.pk] = PersonCalendar(
+            integrated=bool(person.integrated),
+            busy=[(i.start, i.end) for i in person.intervals],
+            stale=bool(person.stale),
+        )
+        if person.stale:
+            stale.append(user)
+    if stale:
+        try:
+            from calendars.services import request_sync_if_stale
+
+            request_sync_if_stale(stale)
+        except ImportError:
+            pass
+    return out
+
+
+def booked_sessions_of(
+    users: list[User], start: dt.datetime, end: dt.datetime, *, exclude_session: int | None = None
+) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
+    """Scheduled Together sessions per user: these block booking whatever calendars say."""
+    rows = (
+        Session.objects.filter(
+            status=Session.Status.SCHEDULED,
+            session_participants__user__in=[u.pk for u in users],
+            start__lt=end,
+            end__gt=start,
+        )
+        .exclude(pk=exclude_session)
+        .values_list("session_participants__user_id", "start", "end")
+    )
+    out: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    for user_id, s, e in rows:
+        out[user_id].append((s, e))
+    return out
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    start: dt.datetime
+    local: dt.datetime
+    past: bool
+    bookable: bool
+    all_free: bool
+    taken: bool
+    me_busy: bool
+    partner_busy: bool
+
+
+@dataclass
+class Wizard:
+    insight: str
+    insight_help: str
+    time_zone: str
+    duration: int
+    dates: list = field(default_factory=list)
+    slots: list[SlotRow] = field(default_factory=list)
+    my_busy: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
+    partner_busy: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
+    stale: bool = False
+
+
+def _overlaps(blocks, start, end) -> bool:
+    return any(s < end and e > start for s, e in blocks)
+
+
+def _range(first_day: dt.date, last_day: dt.date, tz: ZoneInfo):
+    start = dt.datetime.combine(first_day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    return start - dt.timedelta(days=1), end.astimezone(dt.UTC) + dt.timedelta(days=1)
+
+
+def engine_participants(
+    users: list[User],
+    calendars: dict[int, PersonCalendar],
+    sessions: dict[int, list],
+    *,
+    viewer: User,
+    viewer_tz: str,
+) -> list[engine.Participant]:
+    hours = bookable_hours()
+    return [
+        engine.Participant(
+            id=u.pk,
+            # The viewer books from where they are now (the wizard's zone); others from home.
+            time_zone=viewer_tz if u.pk == viewer.pk else u.time_zone,
+            integrated=calendars[u.pk].integrated,
+            busy=[*calendars[u.pk].busy, *sessions.get(u.pk, [])],
+            hours=hours,
+        )
+        for u in users
+    ]
+
+
+def match_wizard(
+    *,
+    match: Match,
+    viewer: User,
+    time_zone: str,
+    duration: int,
+    first_day: dt.date,
+    last_day: dt.date,
+    day: dt.date | None,
+    now: dt.datetime | None = None,
+    exclude_session: int | None = None,
+    every_day: bool = False,
+) -> Wizard:
+    """Dates for the picker (first_day..last_day) and the time list for ``day`` (or for every
+    day of the range with ``every_day``, as the API wants)."""
+    now = now or timezone.now()
+    tz = ZoneInfo(time_zone)
+    partner = match.partner_of(viewer)
+    users = [viewer, partner]
+    start, end = _range(first_day, last_day, tz)
+    calendars = calendars_of(users, start, end)
+    sessions = booked_sessions_of(users, start, end, exclude_session=exclude_session)
+    request = engine.SlotRequest(
+        first_day=first_day,
+        last_day=last_day,
+        viewer_tz=time_zone,
+        now=now,
+        duration=dt.timedelta(minutes=duration),
+        step=dt.timedelta(minutes=SLOT_STEP_MINUTES),
+        allowed_durations=tuple(dt.timedelta(minutes=m) for m in match.program.allowed_durations),
+    )
+    result = engine.availability(
+        participants=engine_participants(
+            users, calendars, sessions, viewer=viewer, viewer_tz=time_zone
+        ),
+        viewer_id=viewer.pk,
+        request=request,
+    )
+    insight = str(result.insight)
+    wizard = Wizard(
+        insight=insight,
+        insight_help=INSIGHT_HELP.get(insight, ""),
+        time_zone=time_zone,
+        duration=duration,
+        dates=[d for d in engine.bookable_dates(result) if _in_program(match, d.date)],
+        stale=any(c.stale for c in calendars.values()),
+    )
+    if day is None and not every_day:
+        return wizard
+    for slot in result.slots:
+        local = slot.start.astimezone(tz)
+        if not every_day and local.date() != day:
+            continue
+        taken = any(_overlaps(sessions.get(u.pk, []), slot.start, slot.end) for u in users)
+        states = slot.states
+        wizard.slots.append(
+            SlotRow(
+                start=slot.start,
+                local=local,
+                past=slot.past,
+                bookable=slot.bookable and not taken and _in_program(match, local.date()),
+                all_free=all(str(s) == "free" for s in states.values()),
+                taken=taken,
+                me_busy=str(states.get(viewer.pk)) == "busy",
+                partner_busy=str(states.get(partner.pk)) == "busy",
+            )
+        )
+    day_start = dt.datetime.combine(day or first_day, dt.time(), tzinfo=tz)
+    day_end = dt.datetime.combine((day or last_day) + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    blocks = result.busy_blocks
+    wizard.my_busy = _clip_local(blocks.get(viewer.pk, ()), day_start, day_end, tz)
+    wizard.partner_busy = _clip_local(blocks.get(partner.pk, ()), day_start, day_end, tz)
+    return wizard
+
+
+def _in_program(owner: Match | Group, day: dt.date) -> bool:
+    return owner.program.starts_on <= day <= owner.program.ends_on
+
+
+def _clip_local(blocks, day_start, day_end, tz):
+    out = []
+    for s, e in blocks:
+        s, e = max(s, day_start), min(e, day_end)
+        if e > s:
+            out.append((s.astimezone(tz), e.astimezone(tz)))
+    return out
+
+
+@dataclass(frozen=True)
+class HeatCellView:
+    start: dt.datetime
+    local: dt.datetime
+    past: bool
+    free: int
+    total: int
+    busy_names: list[str]
+    level: int  # 0 = everyone free ... 4 = (nearly) everyone busy
+
+
+@dataclass
+class HeatView:
+    time_zone: str
+    duration: int
+    days: list[dt.date]
+    times: list[dt.time]
+    # (time of day, [cell or None for each day])
+    rows: list[tuple[dt.time, list[HeatCellView | None]]]
+    members: list[User]
+
+
+def group_heat_map(
+    *,
+    group: Group,
+    viewer: User,
+    time_zone: str,
+    duration: int,
+    week_start: dt.date,
+    days: int = 7,
+    now: dt.datetime | None = None,
+) -> HeatView:
+    now = now or timezone.now()
+    tz = ZoneInfo(time_zone)
+    members = participants_of(group)
+    last_day = week_start + dt.timedelta(days=days - 1)
+    start, end = _range(week_start, last_day, tz)
+    calendars = calendars_of(members, start, end)
+    sessions = booked_sessions_of(members, start, end)
+    request = engine.SlotRequest(
+        first_day=week_start,
+        last_day=last_day,
+        viewer_tz=time_zone,
+        now=now,
+        duration=dt.timedelta(minutes=duration),
+        step=dt.timedelta(minutes=30),
+        allowed_durations=tuple(dt.timedelta(minutes=m) for m in group.program.allowed_durations),
+    )
+    heat = engine.heat_map(
+        members=engine_participants(
+            members, calendars, sessions, viewer=viewer, viewer_tz=time_zone
+        ),
+        request=request,
+    )
+    names = {u.pk: u.display_name for u in members}
+    day_list = [week_start + dt.timedelta(days=i) for i in range(days)]
+    grid: dict[tuple[dt.time, dt.date], HeatCellView] = {}
+    for cell in heat.cells:
+        local = cell.start.astimezone(tz)
+        busy = len(cell.busy)
+        grid[(local.time(), local.date())] = HeatCellView(
+            start=cell.start,
+            local=local,
+            past=cell.past,
+            free=cell.free,
+            total=cell.total,
+            busy_names=[names[i] for i in cell.busy],
+            level=0 if busy == 0 else min(4, 1 + (busy * 4 - 1) // max(1, cell.total)),
+        )
+    first, last = BOOKABLE_HOURS
+    # Rows only for the viewer's bookable hours: outside them everyone shows as busy anyway.
+    times = sorted({t for t, _ in grid if first <= t < last})
+    rows = [(t, [grid.get((t, d)) for d in day_list]) for t in times]
+    return HeatView(
+        time_zone=time_zone,
+        duration=duration,
+        days=day_list,
+        times=times,
+        rows=rows,
+        members=members,
+    )
+
+
+def series_preview(
+    *,
+    owner: Match | Group,
+    viewer: User,
+    first_start: dt.datetime,
+    frequency: str,
+    count: int,
+    duration: int,
+    time_zone: str,
+    now: dt.datetime | None = None,
+) -> list:
+    """Each occurrence with its own conflict state (Together sessions count as conflicts)."""
+    now = now or timezone.now()
+    users = participants_of(owner)
+    request = engine.SeriesRequest(
+        first_start=first_start,
+        duration=dt.timedelta(minutes=duration),
+        frequency=frequency,
+        count=count,
+        booker_tz=time_zone,
+        now=now,
+        allowed_durations=tuple(dt.timedelta(minutes=m) for m in owner.program.allowed_durations),
+    )
+    span_end = first_start + dt.timedelta(days=31 * count + 1)
+    calendars = calendars_of(users, first_start, span_end)
+    sessions = booked_sessions_of(users, first_start, span_end)
+    occurrences = engine.recurrence(
+        participants=engine_participants(
+            users, calendars, sessions, viewer=viewer, viewer_tz=time_zone
+        ),
+        viewer_id=viewer.pk,
+        series=request,
+    )
+    # A Together session of anyone in the match or group is a conflict even when their
+    # calendar is hidden from the viewer: booking it would be refused.
+    return [
+        (o, o.conflict or any(_overlaps(sessions.get(u.pk, []), o.start, o.end) for u in users))
+        for o in occurrences
+    ]

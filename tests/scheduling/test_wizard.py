@@ -1,0 +1,177 @@
+"""The booking pages, server side: wizard, confirm, session page, heat map, permissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from programs import services as program_services
+from programs.models import Session
+from scheduling import services
+from tests import factories
+
+NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+SLOT = dt.datetime(2026, 3, 3, 15, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def circle(northwind, alice_mentee, bob_mentor):
+    program = factories.group_program(northwind)
+    dan = factories.person(northwind, "dan", time_zone="Europe/Berlin")
+    return program_services.group_create(
+        program=program, name="Circle A", facilitator=bob_mentor, members=[alice_mentee, dan]
+    )
+
+
+def test_the_wizard_shows_dates_times_and_the_first_session_prompt(
+    client, alice_and_bob, alice_mentee
+):
+    client.force_login(alice_mentee)
+    response = client.get(reverse("match_book", args=[alice_and_bob.pk]) + "?day=2026-03-03")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Before your first session" in html
+    assert 'data-insight="none"' in html
+    assert "plain time slots" in html
+    assert 'class="date past"' in html  # 1 March is past
+    # 15:00 London on 3 March is offered (within both people's hours).
+    assert "2026-03-03T15:00:00Z" in html
+
+
+def test_the_wizard_remembers_the_chosen_time_zone(client, alice_and_bob, alice_mentee):
+    client.force_login(alice_mentee)
+    url = reverse("match_book", args=[alice_and_bob.pk])
+    client.get(url + "?tz=Asia/Tokyo")
+    assert "All times are shown in Asia/Tokyo" in client.get(url).content.decode()
+
+
+def test_the_wizard_refuses_an_unknown_time_zone(client, alice_and_bob, alice_mentee):
+    client.force_login(alice_mentee)
+    response = client.get(reverse("match_book", args=[alice_and_bob.pk]) + "?tz=Mars/Base")
+    assert response.status_code == 400
+
+
+def test_outsiders_get_404_everywhere(client, alice_and_bob, carol_outsider, alice_mentee):
+    session = services.session_book(
+        match_or_group=alice_and_bob, start=SLOT, duration=30, booked_by=alice_mentee
+    )
+    client.force_login(carol_outsider)
+    for url in [
+        reverse("match_book", args=[alice_and_bob.pk]),
+        reverse("match_confirm", args=[alice_and_bob.pk]),
+        reverse("session_detail", args=[session.pk]),
+        reverse("api_match_availability", args=[alice_and_bob.pk]),
+        reverse("api_session", args=[session.pk]),
+    ]:
+        assert client.get(url).status_code == 404, url
+    assert client.post(reverse("session_cancel", args=[session.pk])).status_code == 404
+
+
+def test_confirm_then_send_invite_books_the_session(
+    client, alice_and_bob, alice_mentee, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(alice_mentee)
+    url = reverse("match_confirm", args=[alice_and_bob.pk])
+    query = {"start": "2026-03-03T15:00:00Z", "duration": 30, "tz": "Europe/London"}
+    page = client.get(url, query)
+    assert page.status_code == 200
+    assert "Tuesday 3 March 2026, 15:00–15:30" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {**query, "conferencing": "location", "location": "Café"})
+    session = Session.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("session_detail", args=[session.pk])
+    assert session.location == "Café"
+    detail = client.get(response["Location"]).content.decode()
+    assert "Invite sent" in detail
+    assert len(mailoutbox) == 2
+
+
+def test_a_taken_slot_sends_the_person_back_to_fresh_slots(
+    client, alice_and_bob, alice_mentee, bob_mentor
+):
+    services.session_book(
+        match_or_group=alice_and_bob, start=SLOT, duration=30, booked_by=bob_mentor
+    )
+    client.force_login(alice_mentee)
+    url = reverse("match_confirm", args=[alice_and_bob.pk])
+    response = client.post(
+        url, {"start": "2026-03-03T15:00:00Z", "duration": 30, "tz": "Europe/London"}, follow=True
+    )
+    html = response.content.decode()
+    assert "just taken" in html
+    assert "Choose a time" in html
+    assert Session.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "duration"),
+    [
+        ("2026-03-01T15:00:00Z", 30),
+        ("2026-03-03T15:00:00Z", 25),
+        ("not-a-date", 30),
+        ("2026-03-03T15:00:00", 30),
+    ],
+)
+def test_bad_confirm_input_is_a_400_and_writes_nothing(
+    client, alice_and_bob, alice_mentee, start, duration
+):
+    client.force_login(alice_mentee)
+    url = reverse("match_confirm", args=[alice_and_bob.pk])
+    response = client.post(url, {"start": start, "duration": duration, "tz": "Europe/London"})
+    assert response.status_code == 400
+    assert Session.objects.count() == 0
+
+
+def test_the_series_preview_marks_the_conflicting_occurrence(
+    client, alice_and_bob, alice_mentee, bob_mentor
+):
+    services.session_book(
+        match_or_group=alice_and_bob,
+        start=SLOT + dt.timedelta(weeks=1),
+        duration=30,
+        booked_by=bob_mentor,
+    )
+    client.force_login(alice_mentee)
+    url = reverse("match_confirm", args=[alice_and_bob.pk])
+    response = client.get(
+        url,
+        {
+            "start": "2026-03-03T15:00:00Z",
+            "duration": 30,
+            "tz": "Europe/London",
+            "repeat": "weekly",
+            "count": 3,
+        },
+    )
+    html = response.content.decode()
+    assert html.count('data-conflict="true"') == 1
+    assert html.count('data-conflict="false"') == 2
+
+
+def test_the_heat_map_says_how_many_are_available(client, circle, alice_mentee):
+    client.force_login(alice_mentee)
+    response = client.get(reverse("group_book", args=[circle.pk]) + "?week=2026-03-02")
+    assert response.status_code == 200
+    assert "of 3 available" in response.content.decode()
+
+
+def test_mark_done_records_a_session_held_outside(client, alice_and_bob, bob_mentor):
+    client.force_login(bob_mentor)
+    response = client.post(
+        reverse("match_mark_done", args=[alice_and_bob.pk]),
+        {"start": "2026-02-27T10:00", "duration": 45},
+    )
+    assert response.status_code == 302
+    session = Session.objects.get()
+    assert session.origin == Session.Origin.OUTSIDE
+    assert session.status == Session.Status.COMPLETED

@@ -27,6 +27,8 @@ GRAPH = "https://graph.microsoft.com/"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 RESERVED = ("openid", "profile", "email", "offline_access")
 MULTI_TENANT = ("common", "organizations", "consumers")
+# The tenant every personal Microsoft account belongs to.
+CONSUMER_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 
 def aad_error(status: int, error: str, code: int, text: str) -> Response:
@@ -330,7 +332,7 @@ class MicrosoftIdentity:
                 ),
                 200,
             )
-        tenant_id = org.tenant_id if org else pending["tenant"]
+        tenant_id = org.tenant_id if org else CONSUMER_TENANT
         scopes = frozenset(short_scope(s) for s in pending["scopes"])
         grant = Grant("microsoft", client_id, account.email, scopes, "user", tenant_id=tenant_id)
         code = AuthCode(

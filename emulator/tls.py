@@ -9,6 +9,8 @@ valid.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,22 +27,35 @@ class TLSFiles:
 
 
 def ensure_tls_files(state_dir: Path) -> TLSFiles:
-    """The CA and server certificate in `state_dir`, made on first use and reused after."""
+    """The CA and server certificate in ``state_dir/tls``, made on first use and reused.
+
+    Made in a scratch directory and renamed into place, so two emulators starting at
+    once never mix one CA with the other's certificate: the loser of the race uses the
+    winner's files.
+    """
     state_dir.mkdir(parents=True, exist_ok=True)
-    files = TLSFiles(
-        ca_path=state_dir / "ca.pem",
-        cert_path=state_dir / "server-chain.pem",
-        key_path=state_dir / "server-key.pem",
-    )
-    if all(
-        p.exists() and p.stat().st_size for p in (files.ca_path, files.cert_path, files.key_path)
-    ):
+    final = state_dir / "tls"
+    files = _files(final)
+    if files.ca_path.exists():
         return files
+    scratch = Path(tempfile.mkdtemp(prefix="tls-", dir=state_dir))
     ca = trustme.CA(organization_name="Together provider emulator")
     leaf = ca.issue_cert(*HOSTS)
-    # Written key first and CA last: a reader that finds the CA finds a complete set.
-    leaf.private_key_pem.write_to_path(str(files.key_path))
-    files.cert_path.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
-    ca.cert_pem.write_to_path(str(files.ca_path))
-    files.key_path.chmod(0o600)
+    made = _files(scratch)
+    leaf.private_key_pem.write_to_path(str(made.key_path))
+    made.key_path.chmod(0o600)
+    made.cert_path.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    ca.cert_pem.write_to_path(str(made.ca_path))
+    try:
+        scratch.rename(final)
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
     return files
+
+
+def _files(directory: Path) -> TLSFiles:
+    return TLSFiles(
+        ca_path=directory / "ca.pem",
+        cert_path=directory / "server-chain.pem",
+        key_path=directory / "server-key.pem",
+    )

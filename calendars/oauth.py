@@ -164,7 +164,11 @@ def _finish_google(entry: dict, params: dict) -> GrantedAccount:
         entry["redirect_uri"], state=params["state"], code_verifier=entry["verifier"]
     )
     try:
-        token = flow.fetch_token(code=params["code"], timeout=settings.CALENDAR_HTTP_TIMEOUT)
+        token = flow.fetch_token(
+            code=params["code"],
+            timeout=settings.CALENDAR_HTTP_TIMEOUT,
+            verify=settings.CALENDAR_CA_BUNDLE or True,
+        )
     except OAuth2Error as exc:
         raise FlowError(
             "failed", f"Google refused the sign-in ({exc.error}). Start again."

@@ -289,7 +289,7 @@ GOOGLE_OAUTH_TOKEN_URI = env.str(
 )
 GOOGLE_REVOKE_URI = env.str("GOOGLE_REVOKE_URI", default="https://oauth2.googleapis.com/revoke")
 GOOGLE_CALENDAR_API_ENDPOINT = env.str(
-    "GOOGLE_CALENDAR_API_ENDPOINT", default="https://www.googleapis.com/"
+    "GOOGLE_CALENDAR_API_ENDPOINT", default="https://www.googleapis.com/calendar/v3/"
 )
 MICROSOFT_CLIENT_ID = env.str("MICROSOFT_CLIENT_ID", default="")
 MICROSOFT_CLIENT_SECRET = env.str("MICROSOFT_CLIENT_SECRET", default="")

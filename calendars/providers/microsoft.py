@@ -33,6 +33,7 @@ from calendars.providers.base import (
     SyncResult,
     WrittenEvent,
 )
+from calendars.providers.http import ProviderSession
 from calendars.retry import call_with_retries
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,7 @@ def msal_app(tenant: str = "common") -> msal.ConfidentialClientApplication:
 @cache
 def _msal_app(tenant, client_id, secret, host, ca_bundle) -> msal.ConfidentialClientApplication:
     # One app per tenant per process so MSAL's own cache serves client-credentials tokens.
-    session = requests.Session()
-    session.verify = ca_bundle or True
+    session = ProviderSession()
     return msal.ConfidentialClientApplication(
         client_id,
         client_credential=secret,
@@ -130,8 +130,7 @@ class MicrosoftProvider:
         self.root = "/me" if user == "me" else f"/users/{user}"
         self.time_zone = time_zone
         self.last_errors: dict[str, str] = {}
-        self._session = requests.Session()
-        self._session.verify = settings.CALENDAR_CA_BUNDLE or True
+        self._session = ProviderSession()
         self._token: str | None = None
 
     def _request(self, method: str, url: str, **kwargs) -> dict:

@@ -94,3 +94,160 @@ def radicale(tmp_path_factory) -> Radicale:
     yield Radicale(url, users)
     proc.terminate()
     proc.wait(timeout=10)
+
+
+# --- The provider emulator (in-process, free ports, TLS with its own CA) -------------------
+
+GOOGLE_CLIENT = {
+    "provider": "google",
+    "client_id": "together-google.apps",
+    "client_secret": "g-secret",
+}
+MS_CLIENT = {
+    "provider": "microsoft",
+    "client_id": "11111111-2222-3333-4444-555555555555",
+    "client_secret": "m-secret",
+}
+SERVICE_ACCOUNT = {
+    "client_email": "together-sync@northwind-it.iam.gserviceaccount.com",
+    "client_id": "104242424242424242424",
+}
+CONTOSO_TENANT = "0c0c0c0c-1111-2222-3333-444444444444"
+FABRIKAM_TENANT = "fabfabfa-1111-2222-3333-444444444444"
+
+BASE_FIXTURE = {
+    "clients": [GOOGLE_CLIENT, MS_CLIENT],
+    "service_accounts": [SERVICE_ACCOUNT],
+    "organizations": [
+        {"name": "Northwind", "provider": "google", "domains": ["northwind.example"]},
+        {
+            "name": "Contoso",
+            "provider": "microsoft",
+            "domains": ["contoso.example"],
+            "tenant_id": CONTOSO_TENANT,
+        },
+        {
+            "name": "Fabrikam",
+            "provider": "microsoft",
+            "domains": ["fabrikam.example"],
+            "tenant_id": FABRIKAM_TENANT,
+        },
+        {
+            "name": "Blocked Ltd",
+            "provider": "google",
+            "domains": ["blocked.example"],
+            "block_unapproved_apps": True,
+        },
+    ],
+    "accounts": [
+        {"email": "alice@northwind.example", "time_zone": "Europe/London", "admin": False},
+        {"email": "bob@northwind.example", "time_zone": "America/New_York"},
+        {"email": "priya@northwind.example", "time_zone": "America/Toronto", "admin": True},
+        {"email": "carol@contoso.example", "time_zone": "Asia/Kolkata", "admin": True},
+        {"email": "dan@contoso.example", "time_zone": "UTC"},
+        {"email": "frank@fabrikam.example", "time_zone": "UTC", "admin": True},
+        {"email": "zoe@blocked.example", "time_zone": "UTC"},
+    ],
+}
+
+
+class EmulatorHandle:
+    """A running emulator plus the control calls the tests use."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.base = server.tls_base_url
+        self.ca = str(server.ca_path)
+        import requests
+
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = self.ca
+
+    def control(self, method: str, path: str, body=None):
+        resp = self.session.request(method, self.base + "/_emulator" + path, json=body, timeout=10)
+        assert resp.status_code < 400, resp.text
+        return resp.json() if resp.content else None
+
+    def reset(self, fixture: dict) -> None:
+        self.control("POST", "/reset", {"fixture": fixture})
+
+    def add_events(
+        self, account: str, events: list[dict], calendar: str | None = None
+    ) -> list[str]:
+        body = {"account": account, "events": events}
+        if calendar:
+            body["calendar"] = calendar
+        return self.control("POST", "/events", body)
+
+    def fault(self, **spec):
+        return self.control("POST", "/faults", spec)
+
+    def counters(self) -> dict:
+        return self.control("GET", "/counters")
+
+    def written(self) -> list:
+        return self.control("GET", "/written-events")["events"]
+
+    def key_file(self, email: str) -> str:
+        resp = self.session.get(f"{self.base}/_emulator/service-accounts/{email}/key", timeout=10)
+        assert resp.status_code == 200, resp.text
+        return resp.text
+
+    def consent(
+        self, auth_url: str, *, account: str, decision: str = "accept", untick: tuple = ()
+    ) -> str:
+        """Drive the emulator's consent page like a person would; returns the redirect URL."""
+        import re
+        from html import unescape
+
+        page = self.session.get(auth_url, timeout=10, allow_redirects=False)
+        assert page.status_code == 200, page.text[:500]
+        html = page.text
+        action = unescape(re.search(r"<form method='post' action='([^']+)'", html).group(1))
+        txn = unescape(re.search(r"name='txn' value='([^']+)'", html).group(1))
+        scopes = [unescape(s) for s in re.findall(r"name='scope' value='([^']+)'", html)]
+        form = [("txn", txn), ("account", account), ("decision", decision)]
+        form += [("scope", s) for s in scopes if s not in untick]
+        resp = self.session.post(self.base + action, data=form, timeout=10, allow_redirects=False)
+        if resp.status_code in (301, 302, 303):
+            return resp.headers["location"]
+        # Error pages carry a link back to the app (e.g. admin_policy_enforced).
+        match = re.search(r"href='([^']+)'", resp.text) or re.search(r'href="([^"]+)"', resp.text)
+        assert match, resp.text[:500]
+        return unescape(match.group(1))
+
+
+@pytest.fixture(scope="session")
+def emulator_server(tmp_path_factory):
+    from emulator.app import Emulator
+    from emulator.server import EmulatorServer
+
+    state = tmp_path_factory.mktemp("emulator")
+    server = EmulatorServer(Emulator(state_dir=state), state_dir=state).start()
+    yield EmulatorHandle(server)
+    server.stop()
+
+
+@pytest.fixture
+def emulator(emulator_server, settings):
+    """The emulator reset to the base fixture, and Together's settings pointing at it."""
+    emulator_server.reset(BASE_FIXTURE)
+    base = emulator_server.base
+    settings.GOOGLE_OAUTH_CLIENT_ID = GOOGLE_CLIENT["client_id"]
+    settings.GOOGLE_OAUTH_CLIENT_SECRET = GOOGLE_CLIENT["client_secret"]
+    settings.GOOGLE_OAUTH_AUTH_URI = base + "/o/oauth2/v2/auth"
+    settings.GOOGLE_OAUTH_TOKEN_URI = base + "/token"
+    settings.GOOGLE_REVOKE_URI = base + "/revoke"
+    settings.GOOGLE_CALENDAR_API_ENDPOINT = base + "/calendar/v3/"
+    settings.MICROSOFT_CLIENT_ID = MS_CLIENT["client_id"]
+    settings.MICROSOFT_CLIENT_SECRET = MS_CLIENT["client_secret"]
+    settings.MICROSOFT_AUTHORITY_HOST = base
+    settings.MICROSOFT_GRAPH_URL = base + "/v1.0"
+    settings.CALENDAR_CA_BUNDLE = emulator_server.ca
+    settings.CALENDAR_RETRY_BASE_SECONDS = 0.01
+    from calendars.providers import microsoft
+
+    microsoft._msal_app.cache_clear()
+    yield emulator_server
+    microsoft._msal_app.cache_clear()

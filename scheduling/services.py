@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -35,6 +36,8 @@ from programs.models import (
     validate_time_zone,
 )
 from scheduling.models import SessionInvite
+
+logger = logging.getLogger(__name__)
 
 # Slots start on a quarter hour; every IANA zone in use today is offset by a multiple of 15
 # minutes, so a quarter hour in UTC is a quarter hour on everyone's wall clock.
@@ -260,10 +263,24 @@ def do_create_session(
 
 
 def _enqueue_invite(invite_id: int) -> None:
+    # After commit: a worker must never see an invite whose session was rolled back.
+    transaction.on_commit(lambda: _send_to_worker(invite_id))
+
+
+def _send_to_worker(invite_id: int) -> None:
+    """Hand the invite to Celery. The booking is already committed, so a broker outage (or,
+    with eager tasks, an unexpected error) must not fail the request: the invite is marked
+    failed instead and the person can press Retry."""
     from scheduling import tasks
 
-    # After commit: a worker must never see an invite whose session was rolled back.
-    transaction.on_commit(lambda: tasks.invite_deliver.delay(invite_id))
+    try:
+        tasks.invite_deliver.delay(invite_id)
+    except Exception as error:
+        logger.exception("could not deliver invite %s", invite_id)
+        SessionInvite.objects.filter(pk=invite_id).update(
+            state=SessionInvite.State.FAILED,
+            last_error=f"Could not send the invite: {error}"[:2000],
+        )
 
 
 # --- Services ---------------------------------------------------------------------------

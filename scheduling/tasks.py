@@ -11,7 +11,9 @@ MAX_INVITE_RETRIES = 6
 
 @shared_task(bind=True, max_retries=MAX_INVITE_RETRIES, acks_late=True)
 def invite_deliver(self, invite_id: int) -> str:
-    final = self.request.retries >= self.max_retries
+    # Run eagerly (the embedded default) there is no worker to come back later: the first
+    # failure is final and the person gets the Retry button.
+    final = self.request.retries >= self.max_retries or bool(self.request.is_eager)
     try:
         invite = invites.invite_deliver(invite_id=invite_id, final_attempt=final)
     except invites.InviteTemporaryFailure as error:

@@ -117,9 +117,11 @@ def test_a_killed_and_retried_invite_task_makes_one_event(
             raise SystemExit("worker killed")
         return real_save(self, *args, **kwargs)
 
-    with mock.patch.object(SessionInvite, "save", die_after_the_provider_answered):
-        with pytest.raises(SystemExit):
-            book(alice_and_bob, alice_mentee)
+    with (
+        mock.patch.object(SessionInvite, "save", die_after_the_provider_answered),
+        pytest.raises(SystemExit),
+    ):
+        book(alice_and_bob, alice_mentee)
     invite = SessionInvite.objects.get()
     assert invite.state == SessionInvite.State.PENDING
     assert invite.event_id == ""

@@ -26,6 +26,8 @@ from reporting.forms import period_from_request
 from reporting.models import ProgramReport
 
 DRILLDOWN_PAGE_SIZE = 100
+SHORT_BUCKET_LABELS = {"over-60": "60+", "none": "none yet"}
+NARROW = 460  # drawing width of charts that sit in a half-width report section
 
 
 @admin.register(ProgramReport)
@@ -227,9 +229,15 @@ def report_charts(figures: selectors.ProgramFigures) -> dict[str, str]:
     )
     first = charts.bar_chart(
         title="Time from match to first session",
-        desc="Matches by whole days from matched to first session; the last bar has none yet.",
-        bars=[charts.Bar(b.label, (b.count,)) for b in figures.first_session_buckets],
+        desc="Matches by whole days from matched to first session (0–7, 8–14, 15–30, 31–60, "
+        "over 60 days); the last bar counts matches with no session yet.",
+        # Short labels fit under narrow bars; the table below spells them out.
+        bars=[
+            charts.Bar(SHORT_BUCKET_LABELS.get(b.slug, b.label), (b.count,))
+            for b in figures.first_session_buckets
+        ],
         series=[charts.Series("Matches", charts.BLUE)],
+        width=NARROW,
     )
     people = figures.users_by_adoption
     adoption_people = charts.share_bar(
@@ -244,6 +252,7 @@ def report_charts(figures: selectors.ProgramFigures) -> dict[str, str]:
             (selectors.ADOPTION_LABELS[selectors.INDIVIDUAL], people["individual"], charts.BLUE),
             (selectors.ADOPTION_LABELS[selectors.NONE], people["none"], charts.GREY),
         ],
+        width=NARROW,
     )
     pairs = figures.matches_by_adoption
     adoption_matches = charts.share_bar(
@@ -254,6 +263,7 @@ def report_charts(figures: selectors.ProgramFigures) -> dict[str, str]:
             (selectors.MATCH_ADOPTION_LABELS[selectors.ONE], pairs["one"], charts.BLUE),
             (selectors.MATCH_ADOPTION_LABELS[selectors.NEITHER], pairs["neither"], charts.GREY),
         ],
+        width=NARROW,
     )
     # The chart functions escape every label they draw, so their output is safe markup.
     return {

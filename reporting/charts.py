@@ -46,25 +46,38 @@ def _fmt(number: float) -> str:
     return f"{number:.1f}".rstrip("0").rstrip(".")
 
 
-def bar_chart(*, title: str, desc: str, bars: Sequence[Bar], series: Sequence[Series]) -> str:
-    """Vertical bars, stacked by series, with a y axis, labels and a legend."""
+def bar_chart(
+    *,
+    title: str,
+    desc: str,
+    bars: Sequence[Bar],
+    series: Sequence[Series],
+    width: int = WIDTH,
+) -> str:
+    """Vertical bars, stacked by series, with a y axis, labels and a legend.
+
+    `width` is the drawing's own coordinate width: a chart meant for a narrow column gets a
+    smaller one so its text is not shrunk to nothing when scaled to fit.
+    """
     height = TOP + BAR_AREA_HEIGHT + BOTTOM
-    plot_width = WIDTH - LEFT - RIGHT
+    plot_width = width - LEFT - RIGHT
     top_value = nice_ceiling(max((sum(bar.values) for bar in bars), default=0))
     slot = plot_width / max(len(bars), 1)
     bar_width = max(2.0, slot * 0.7)
     # Keep x labels from overlapping: label every n-th bar when there are many.
-    label_every = max(1, math.ceil(len(bars) / 16))
+    label_every = max(1, math.ceil(len(bars) / (16 * width / WIDTH)))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" role="img" '
-        f'viewBox="0 0 {WIDTH} {height}" width="100%">',
+        f'viewBox="0 0 {width} {height}" width="100%">',
         f"<title>{escape(title)}</title>",
         f"<desc>{escape(desc)}</desc>",
     ]
-    for tick in (0, top_value / 2, top_value):
+    # Counts are whole numbers: no half-way tick when it would read "0.5".
+    ticks = (0, top_value // 2, top_value) if top_value % 2 == 0 else (0, top_value)
+    for tick in ticks:
         y = TOP + BAR_AREA_HEIGHT - tick / top_value * BAR_AREA_HEIGHT
         parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="#d5dbe1" stroke-width="1"/>'
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
             f'fill="#4a5560">{_fmt(tick)}</text>'
@@ -106,21 +119,26 @@ def bar_chart(*, title: str, desc: str, bars: Sequence[Bar], series: Sequence[Se
     return "".join(parts)
 
 
-def share_bar(*, title: str, desc: str, segments: Sequence[tuple[str, int, str]]) -> str:
-    """One horizontal 100% bar split into (label, count, colour) segments, with a legend."""
+def share_bar(
+    *, title: str, desc: str, segments: Sequence[tuple[str, int, str]], width: int = WIDTH
+) -> str:
+    """One horizontal 100% bar split into (label, count, colour) segments, with a legend.
+
+    The legend states each count and share in words, one entry per line.
+    """
     total = sum(count for _label, count, _colour in segments)
-    height = 70
-    plot_width = WIDTH - 2 * 10
+    height = 48 + 18 * len(segments)
+    plot_width = width - 2 * 10
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" role="img" '
-        f'viewBox="0 0 {WIDTH} {height}" width="100%">',
+        f'viewBox="0 0 {width} {height}" width="100%">',
         f"<title>{escape(title)}</title>",
         f"<desc>{escape(desc)}</desc>",
     ]
     if not total:
         parts.append(
             f'<rect x="10" y="8" width="{plot_width}" height="26" fill="#eef1f4"/>'
-            f'<text x="{WIDTH / 2}" y="26" text-anchor="middle" font-size="12" '
+            f'<text x="{width / 2}" y="26" text-anchor="middle" font-size="12" '
             f'fill="#4a5560">No one to count yet</text>'
         )
     x = 10.0
@@ -132,14 +150,13 @@ def share_bar(*, title: str, desc: str, segments: Sequence[tuple[str, int, str]]
                 f"<title>{escape(label)}: {count}</title></rect>"
             )
         x += w
-    x = 10.0
-    for label, count, colour in segments:
+    for line, (label, count, colour) in enumerate(segments):
         share = f" ({count / total:.0%})" if total else ""
         text = f"{label}: {count}{share}"
+        y = 46 + 18 * line
         parts.append(
-            f'<rect x="{x:.1f}" y="48" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{x + 14:.1f}" y="57" font-size="12" fill="#1c2630">{escape(text)}</text>'
+            f'<rect x="10" y="{y}" width="12" height="12" fill="{colour}"/>'
+            f'<text x="28" y="{y + 11}" font-size="13" fill="#1c2630">{escape(text)}</text>'
         )
-        x += 30 + 7 * len(text)
     parts.append("</svg>")
     return "".join(parts)

@@ -77,7 +77,7 @@ def _match_listing(title: str, matches: list, program: Program, period: ReportPe
 
 
 def _matches(program: Program, period: ReportPeriod, subset: str) -> Listing:
-    matches = list(selectors.match_progress(program, period))
+    matches = selectors.match_progress(program, period)
     if subset == "all":
         return _match_listing("Matches", matches, program, period)
     if subset == "waiting":

@@ -42,9 +42,9 @@ def days(value: float | None) -> str:
 def report_tables(figures: ProgramFigures) -> list[ReportTable]:
     return [
         _participants(figures),
-        _matches(figures),
         _sessions(figures),
         _timeline(figures),
+        _matches(figures),
         _first_session(figures),
         _sessions_per_match(figures),
         _groups(figures),

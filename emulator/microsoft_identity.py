@@ -13,7 +13,9 @@ import hmac
 import json
 import time
 from datetime import timedelta
+from html import escape
 from typing import Any
+from urllib.parse import urlparse
 
 from emulator import ids, pages
 from emulator.app import Emulator
@@ -155,7 +157,8 @@ class MicrosoftIdentity:
         """What MSAL asks when ``instance_discovery`` points at this emulator."""
         endpoint = ex.request.arg("authorization_endpoint") or ""
         base = ex.request.base_url
-        tenant = endpoint.removeprefix(base).strip("/").split("/")[0] or "common"
+        # MSAL names the endpoint by host without port, so only its path is used.
+        tenant = urlparse(endpoint).path.strip("/").split("/")[0] or "common"
         host = ex.request.host
         return Response.json(
             {
@@ -266,10 +269,12 @@ class MicrosoftIdentity:
         params = {"state": pending["state"], **params}
         if pending.get("response_mode") == "form_post":
             fields = "".join(
-                f"<input type='hidden' name='{k}' value='{v}'>" for k, v in params.items() if v
+                f"<input type='hidden' name='{escape(k)}' value='{escape(v)}'>"
+                for k, v in params.items()
+                if v
             )
             return Response.html(
-                f"<form method='post' action='{pending['redirect_uri']}'>{fields}</form>"
+                f"<form method='post' action='{escape(pending['redirect_uri'])}'>{fields}</form>"
                 "<script>document.forms[0].submit()</script>"
             )
         return Response.redirect(with_query(pending["redirect_uri"], params))

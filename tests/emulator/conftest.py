@@ -8,6 +8,7 @@ needs an admin). Events sit at fixed offsets from "now" in each person's zone.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -305,3 +306,12 @@ def consent(
 
 def query_of(location: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
+
+
+def returned(answer: requests.Response) -> dict[str, str]:
+    """What the provider sent back to the app: a redirect's query or a form_post's fields."""
+    if answer.status_code == 302:
+        return query_of(answer.headers["location"])
+    assert answer.status_code == 200, answer.text
+    fields = dict(re.findall(r"name='([^']+)' value='([^']*)'", answer.text))
+    return {k: html.unescape(v) for k, v in fields.items()}

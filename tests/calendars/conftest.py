@@ -184,7 +184,7 @@ class EmulatorHandle:
         return self.control("POST", "/faults", spec)
 
     def counters(self) -> dict:
-        return self.control("GET", "/counters")
+        return self.control("GET", "/counters")["counters"]
 
     def written(self) -> list:
         return self.control("GET", "/written-events")["events"]
@@ -251,3 +251,9 @@ def emulator(emulator_server, settings):
     microsoft._msal_app.cache_clear()
     yield emulator_server
     microsoft._msal_app.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Tests here create many members; password hashing is not what they test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -27,7 +27,9 @@ def carol_client(client, carol_outsider):
     return client
 
 
-def test_it_connects_outlook_with_pkce_and_stores_the_refresh_token(emulator, carol_client, carol_outsider):
+def test_it_connects_outlook_with_pkce_and_stores_the_refresh_token(
+    emulator, carol_client, carol_outsider
+):
     url = start_connect(carol_client, "microsoft")
     assert "code_challenge=" in url and "state=" in url
     response = follow_back(carol_client, emulator.consent(url, account=CAROL))
@@ -38,7 +40,9 @@ def test_it_connects_outlook_with_pkce_and_stores_the_refresh_token(emulator, ca
     assert connection.calendars.get(primary=True).is_destination
 
 
-def test_it_saves_microsofts_rotated_refresh_token_on_every_refresh(emulator, carol_client, carol_outsider):
+def test_it_saves_microsofts_rotated_refresh_token_on_every_refresh(
+    emulator, carol_client, carol_outsider
+):
     connect_outlook(carol_client, emulator)
     connection = CalendarConnection.objects.get(user=carol_outsider)
     before = connection.refresh_token
@@ -105,8 +109,13 @@ def test_it_creates_one_teams_event_per_idempotency_key(emulator, carol_client, 
     provider = target.provider()
     start = timezone.now().replace(microsecond=0) + dt.timedelta(days=2)
     spec = EventSpec(
-        title="Mentoring", description="Agenda", start=start, end=start + dt.timedelta(minutes=45),
-        time_zone="Asia/Kolkata", attendees=["dan@contoso.example"], conferencing="video",
+        title="Mentoring",
+        description="Agenda",
+        start=start,
+        end=start + dt.timedelta(minutes=45),
+        time_zone="Asia/Kolkata",
+        attendees=["dan@contoso.example"],
+        conferencing="video",
     )
     first = provider.create_event(calendar_id=target.calendar_id, event=spec, idempotency_key="s-9")
     again = provider.create_event(calendar_id=target.calendar_id, event=spec, idempotency_key="s-9")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 from cryptography.fernet import Fernet
@@ -45,7 +46,7 @@ def test_it_rotates_keys_with_multifernet(alice_mentee, settings):
     before = _raw_tokens()[1]
     settings.TOGETHER_ENCRYPTION_KEYS = [new, old]
     assert CalendarConnection.objects.get().refresh_token == "secret-r"  # old key still decrypts
-    call_command("rotate_calendar_keys", stdout=open("/dev/null", "w"))
+    call_command("rotate_calendar_keys", stdout=io.StringIO())
     after = _raw_tokens()[1]
     assert after != before
     settings.TOGETHER_ENCRYPTION_KEYS = [new]

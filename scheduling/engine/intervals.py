@@ -8,7 +8,9 @@ meetings leave no gap a session could fit into.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import compress
+from operator import gt
 
 Interval = tuple[int, int]
 
@@ -53,3 +55,20 @@ def widen(intervals: list[Interval], before: int, after: int) -> list[Interval]:
     if not before and not after:
         return intervals
     return merge((a - before, b + after) for a, b in intervals)
+
+
+def union(starts: Sequence[int], ends: Sequence[int]) -> tuple[list[int], list[int]]:
+    """The union of intervals ``[starts[k], ends[k])`` as disjoint ``(starts, ends)`` lists,
+    overlaps and touches merged, given ``starts`` and ``ends`` *each sorted on its own*.
+
+    Sorting the two ends separately loses which start went with which end, but not the
+    union: when each interval is non-empty, the k-th smallest start is below the k-th
+    smallest end, so the union has a gap exactly where ``starts[k] > ends[k - 1]``. That
+    makes the merge a handful of ``map``/``compress`` passes, with no Python-level loop and
+    no sort of pairs, which matters here because it runs for every block of every person.
+    """
+    if not starts:
+        return [], []
+    tail = ends[:-1]
+    fresh = list(map(gt, starts[1:], tail))
+    return [starts[0], *compress(starts[1:], fresh)], [*compress(tail, fresh), ends[-1]]

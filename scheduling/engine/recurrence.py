@@ -23,7 +23,7 @@ from dateutil.rrule import MONTHLY, WEEKLY, rrule
 from .errors import InvalidRequest
 from .inputs import Frequency, Participant, SeriesRequest
 from .results import BUSY_CODE, STATE_OF_CODE, Occurrence
-from .slots import Grid, _check_people, _Fills, _seconds, _Zones, participant_codes
+from .slots import Grid, _check_people, _seconds, _Zones, participant_codes
 from .zones import wall_to_instant, zone
 
 
@@ -82,9 +82,8 @@ def recurrence(
     starts = [math.floor(start.timestamp()) for start, _ in times]
     duration = _seconds(series.duration)
     before, after = _seconds(series.buffer_before), _seconds(series.buffer_after)
-    grid = Grid(starts=starts, runs=[], lo=starts[0], hi=starts[-1] + 1)
-    zones = _Zones(grid.lo - before, grid.hi + duration + after)
-    fills = _Fills(len(starts))
+    grid = Grid.of_starts(starts)
+    zones = _Zones(starts[0] - before, starts[-1] + duration + after)
     codes = [
         participant_codes(
             person,
@@ -94,7 +93,6 @@ def recurrence(
             before=before,
             after=after,
             zones=zones,
-            fills=fills,
         )[0]
         for person in people
     ]

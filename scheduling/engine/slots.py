@@ -12,14 +12,16 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain, cycle, repeat
+from operator import add, floordiv, mul, sub
 from zoneinfo import ZoneInfo
 
 from .errors import InvalidRequest
 from .hours import all_day_intervals, hours_intervals
 from .inputs import MAX_MEMBERS, BookableHours, Participant, SlotRequest
-from .intervals import Interval, clip, merge, widen
+from .intervals import Interval, merge, union
 from .results import (
     BUSY_CODE,
     FREE_CODE,
@@ -35,19 +37,77 @@ from .zones import DAY, Timeline, day_number, timeline, zone
 
 @dataclass(frozen=True, slots=True)
 class Grid:
-    """The viewer's candidate slot starts.
+    """Candidate slot starts, ascending, as epoch seconds.
 
-    ``starts`` are every instant whose wall clock in the viewer's zone reads a multiple of
-    ``step`` after midnight on a requested date: aligned to local :00/:15/... even for
-    +05:30 or +12:45 viewers, none in a spring-forward gap, both copies in a fall-back hour,
-    ascending. ``runs`` are ``(local day number, first index, end index)``. ``lo``/``hi`` bound
-    the instants of the requested dates.
+    For a request, ``starts`` are every instant whose wall clock in the viewer's zone reads a
+    multiple of ``step`` after midnight on a requested date: aligned to local :00/:15/...
+    even for +05:30 or +12:45 viewers, none in a spring-forward gap, both copies in a
+    fall-back hour. ``days`` are ``(local day number, first index, end index)`` runs;
+    ``lo``/``hi`` bound the instants of the requested dates.
+
+    ``progressions`` describe ``starts`` as maximal arithmetic runs ``(first index, first
+    start, count)`` with difference ``step``. Across a DST change that shifts the clock by a
+    multiple of the step the UTC grid does not even break, so there is usually one run, and
+    "how many slots start before x" is arithmetic instead of a bisection per query.
     """
 
     starts: list[int]
-    runs: list[tuple[int, int, int]]
+    step: int
+    progressions: list[tuple[int, int, int]]
+    days: list[tuple[int, int, int]]
     lo: int
     hi: int
+    #: The instants of the requested dates exactly: usually ``[(lo, hi)]``, two pieces when a
+    #: fall-back change across midnight re-enters the range.
+    bounds: list[Interval] = field(default_factory=list)
+    #: The viewer zone's timeline the grid was built on (covers the dates with a day to spare).
+    span: Timeline | None = None
+
+    @classmethod
+    def of_starts(cls, starts: list[int]) -> Grid:
+        """A grid of arbitrary ascending starts (a recurring series' occurrences)."""
+        progressions = [(k, start, 1) for k, start in enumerate(starts)]
+        return cls(starts=starts, step=1, progressions=progressions, days=[], lo=0, hi=0)
+
+    def count_before(self, xs: list[int], shift: int) -> list[int]:
+        """For each ``x`` of ascending ``xs``: how many starts are ``< x + shift``."""
+        step, out, k = self.step, [], 0
+        for first, start, count in self.progressions:
+            last = start + (count - 1) * step
+            a = bisect_right(xs, start - shift, k)
+            b = bisect_right(xs, last - shift, a)
+            out.extend(repeat(first, a - k))
+            # ceil((x + shift - start) / step) + first, in one floor division.
+            out.extend(
+                map(
+                    floordiv,
+                    map(add, xs[a:b], repeat(shift - start + step - 1 + first * step)),
+                    repeat(step),
+                )
+            )
+            k = b
+        out.extend(repeat(len(self.starts), len(xs) - k))
+        return out
+
+    def count_upto(self, xs: list[int], shift: int) -> list[int]:
+        """For each ``x`` of ascending ``xs``: how many starts are ``<= x + shift``."""
+        step, out, k = self.step, [], 0
+        for first, start, count in self.progressions:
+            last = start + (count - 1) * step
+            a = bisect_left(xs, start - shift, k)
+            b = bisect_left(xs, last - shift, a)
+            out.extend(repeat(first, a - k))
+            # floor((x + shift - start) / step) + 1 + first, in one floor division.
+            out.extend(
+                map(
+                    floordiv,
+                    map(add, xs[a:b], repeat(shift - start + step + first * step)),
+                    repeat(step),
+                )
+            )
+            k = b
+        out.extend(repeat(len(self.starts), len(xs) - k))
+        return out
 
 
 def slot_grid(*, viewer_tz: ZoneInfo, first_day: date, last_day: date, step: int) -> Grid:
@@ -62,34 +122,62 @@ def slot_grid(*, viewer_tz: ZoneInfo, first_day: date, last_day: date, step: int
     # UTC offsets stay within a day, so this span holds every instant of those dates.
     span = timeline(viewer_tz, wall_lo - DAY, wall_hi + DAY)
     starts: list[int] = []
-    runs: list[tuple[int, int, int]] = []
+    progressions: list[tuple[int, int, int]] = []
+    days: list[tuple[int, int, int]] = []
     for lo, hi, offset in zip(span.starts, span.ends, span.offsets, strict=True):
         x = max(lo + offset, wall_lo)
         y = min(hi + offset, wall_hi)
         wall = -(-x // step) * step
+        if wall >= y:
+            continue
+        count = (y - 1 - wall) // step + 1
+        first, begin = len(starts), wall - offset
+        starts.extend(range(begin, begin + count * step, step))
+        if progressions and starts[first - 1] + step == begin:
+            k, start, n = progressions[-1]
+            progressions[-1] = (k, start, n + count)
+        else:
+            progressions.append((first, begin, count))
         while wall < y:
             day = wall // DAY
-            count = (min((day + 1) * DAY, y) - wall - 1) // step + 1
-            first = len(starts)
-            starts.extend(range(wall - offset, wall - offset + count * step, step))
-            runs.append((day, first, first + count))
-            wall += count * step
+            in_day = (min((day + 1) * DAY, y) - 1 - wall) // step + 1
+            days.append((day, first, first + in_day))
+            first += in_day
+            wall += in_day * step
     bounds = span.preimage(wall_lo, wall_hi)
     if bounds:
         lo, hi = bounds[0][0], bounds[-1][1]
     else:  # the zone skipped every requested date (Pacific/Apia, 30 December 2011)
         lo = hi = wall_lo - span.offsets[0]
-    return Grid(starts=starts, runs=runs, lo=lo, hi=hi)
+    return Grid(
+        starts=starts,
+        step=step,
+        progressions=progressions,
+        days=days,
+        lo=lo,
+        hi=hi,
+        bounds=bounds,
+        span=span,
+    )
 
 
 class _Zones:
-    """Per-call caches: one timeline per zone and one hours list per (zone, hours), so a group
-    sharing a zone and the default hours pays for them once. Nothing outlives the call."""
+    """Per-call caches: one timeline per zone, and one hours list and hours code string per
+    (zone, hours), so a group sharing a zone and the default hours pays for them once.
+    Nothing outlives the call."""
 
-    def __init__(self, lo: int, hi: int) -> None:
+    def __init__(
+        self, lo: int, hi: int, *, known: tuple[ZoneInfo, Timeline | None] | None = None
+    ) -> None:
         self.lo, self.hi = lo, hi
         self._timelines: dict[str, Timeline] = {}
+        if known is not None:
+            tz, span = known
+            # The viewer's timeline from the grid is reused when it covers this call's span.
+            if span is not None and span.starts[0] <= lo and span.ends[-1] >= hi:
+                self._timelines[tz.key] = span
         self._hours: dict[tuple[str, BookableHours], list[Interval]] = {}
+        self._codes: dict[tuple[str, BookableHours, int], bytes] = {}
 
     def timeline(self, tz: ZoneInfo) -> Timeline:
         found = self._timelines.get(tz.key)
@@ -104,59 +192,66 @@ class _Zones:
             found = self._hours[key] = hours_intervals(hours, self.timeline(tz))
         return found
 
+    def hours_codes(
+        self, tz: ZoneInfo, hours: BookableHours, inside: int, starts: list[int], duration: int
+    ) -> bytes:
+        """Code ``inside`` for the slots wholly inside the hours, busy for the others."""
+        key = (tz.key, hours, inside)
+        found = self._codes.get(key)
+        if found is None:
+            codes = bytearray([BUSY_CODE]) * len(starts)
+            run = memoryview(bytes([inside]) * len(starts))
+            i = 0
+            for a, b in self.hours(tz, hours):
+                i = bisect_left(starts, a, i)
+                j = bisect_right(starts, b - duration, i)
+                if j > i:
+                    codes[i:j] = run[: j - i]
+            found = self._codes[key] = bytes(codes)
+        return found
 
-def participant_busy(person: Participant, zones: _Zones) -> list[Interval]:
-    """The person's busy blocks inside the call's span, all-day events included, merged."""
+
+def participant_busy(person: Participant, zones: _Zones) -> tuple[list[int], list[int]]:
+    """The person's merged busy blocks inside the call's span as ``(starts, ends)``, all-day
+    events included."""
     starts, ends = person._busy_starts, person._busy_ends
     first = bisect_right(ends, zones.lo)
     last = bisect_left(starts, zones.hi, first)
-    blocks = list(zip(starts[first:last], ends[first:last], strict=True))
-    if blocks:
-        a, b = blocks[0]
-        if a < zones.lo:
-            blocks[0] = (zones.lo, b)
-        a, b = blocks[-1]
-        if b > zones.hi:
-            blocks[-1] = (a, zones.hi)
+    lows, highs = list(starts[first:last]), list(ends[first:last])
+    if lows:
+        lows[0] = max(lows[0], zones.lo)
+        highs[-1] = min(highs[-1], zones.hi)
     if person._all_day:
-        blocks = merge(blocks + all_day_intervals(person._all_day, zones.timeline(person._zone)))
-    return blocks
+        days = all_day_intervals(person._all_day, zones.timeline(person._zone))
+        blocks = merge([*zip(lows, highs, strict=True), *days])
+        lows, highs = [a for a, _ in blocks], [b for _, b in blocks]
+    return lows, highs
 
 
-def _mark(
-    codes: bytearray, starts: list[int], intervals: list[Interval], duration: int, fill: memoryview
-) -> None:
-    """Set ``codes[i]`` from ``fill`` for every slot lying wholly inside one of ``intervals``."""
-    i = 0
-    for a, b in intervals:
-        i = bisect_left(starts, a, i)
-        j = bisect_right(starts, b - duration, i)
-        if j > i:
-            codes[i:j] = fill[: j - i]
+_ZERO_ONE = (b"\x00", b"\x01")
 
 
-def _mark_overlapping(
-    codes: bytearray, starts: list[int], intervals: list[Interval], duration: int, fill: memoryview
-) -> None:
-    """Set ``codes[i]`` from ``fill`` for every slot overlapping one of ``intervals``."""
-    i = 0
-    for a, b in intervals:
-        # Slot [s, s + duration) overlaps [a, b) exactly when a - duration < s < b.
-        i = bisect_right(starts, a - duration, i)
-        j = bisect_left(starts, b, i)
-        if j > i:
-            codes[i:j] = fill[: j - i]
+def overlap_mask(
+    grid: Grid, lows: list[int], highs: list[int], *, duration: int, before: int, after: int
+) -> bytes:
+    """One byte per slot: 1 where a block of ``lows``/``highs`` (sorted, disjoint) comes
+    within ``before`` of the slot's start or ``after`` of its end, else 0.
 
-
-class _Fills:
-    """Runs of each state code as long as the grid, for slice assignment without copies."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.free = memoryview(bytes([FREE_CODE]) * n)
-        self.busy_bytes = bytes([BUSY_CODE]) * n
-        self.busy = memoryview(self.busy_bytes)
-        self.unknown = memoryview(bytes([UNKNOWN_CODE]) * n)
+    Slot ``[s, s + duration)`` needs ``[s - before, s + duration + after)`` clear, so block
+    ``[a, b)`` hits the slots with ``a - after - duration < s < b + before``: one index range
+    per block. The ranges rise with the blocks, so they are merged by the running-maximum
+    trick and written out as alternating runs of 0 and 1 with ``map`` and ``join``: no
+    Python-level loop runs per block.
+    """
+    n = len(grid.starts)
+    if not lows:
+        return bytes(n)
+    firsts = grid.count_upto(lows, -after - duration)
+    ends = grid.count_before(highs, before)
+    run_starts, run_ends = union(firsts, ends)
+    edges = [0, *chain.from_iterable(zip(run_starts, run_ends, strict=True)), n]
+    lengths = map(sub, edges[1:], edges[:-1])
+    return b"".join(map(mul, cycle(_ZERO_ONE), lengths))
 
 
 def participant_codes(
@@ -168,23 +263,23 @@ def participant_codes(
     before: int,
     after: int,
     zones: _Zones,
-    fills: _Fills,
-) -> tuple[bytearray, list[Interval] | None]:
+) -> tuple[bytes, tuple[list[int], list[int]] | None]:
     """One state code per grid slot for ``person``, and their busy blocks if ``revealed``.
 
-    Busy everywhere to start with; slots wholly inside their bookable hours become free
-    (calendar revealed) or unknown (not); then, if revealed, slots that a busy block widened
-    by the buffers overlaps become busy again.
+    Slots wholly inside their bookable hours are free (calendar revealed) or unknown (not),
+    the others busy; then, if revealed, slots that a busy block reaches, buffers included,
+    are busy too. FREE is 0 and BUSY 1, so "busy too" is a bitwise OR of the two strings.
     """
-    codes = bytearray(fills.busy_bytes)
-    hours = zones.hours(person._zone, person.hours)
-    _mark(codes, grid.starts, hours, duration, fills.free if revealed else fills.unknown)
+    inside = FREE_CODE if revealed else UNKNOWN_CODE
+    codes = zones.hours_codes(person._zone, person.hours, inside, grid.starts, duration)
     if not revealed:
         return codes, None
-    busy = participant_busy(person, zones)
-    # A block keeps `after` clear before it and `before` clear after it.
-    _mark_overlapping(codes, grid.starts, widen(busy, after, before), duration, fills.busy)
-    return codes, busy
+    lows, highs = participant_busy(person, zones)
+    if not lows:
+        return codes, (lows, highs)
+    mask = overlap_mask(grid, lows, highs, duration=duration, before=before, after=after)
+    merged = int.from_bytes(codes, "little") | int.from_bytes(mask, "little")
+    return merged.to_bytes(len(codes), "little"), (lows, highs)
 
 
 def _check_people(people: Sequence[Participant], what: str) -> tuple[Participant, ...]:
@@ -198,6 +293,20 @@ def _check_people(people: Sequence[Participant], what: str) -> tuple[Participant
     if len(set(ids)) != len(ids):
         raise InvalidRequest(f"{what} ids must be unique: {ids!r}")
     return people
+
+
+def _clipped(lows: list[int], highs: list[int], bounds: list[Interval]) -> tuple[Interval, ...]:
+    """The blocks ``lows``/``highs`` (sorted, disjoint) within ``bounds``, as pairs."""
+    out: list[Interval] = []
+    for lo, hi in bounds:
+        first = bisect_right(highs, lo)
+        last = bisect_left(lows, hi, first)
+        blocks = list(zip(lows[first:last], highs[first:last], strict=True))
+        if blocks:
+            blocks[0] = (max(blocks[0][0], lo), blocks[0][1])
+            blocks[-1] = (blocks[-1][0], min(blocks[-1][1], hi))
+        out.extend(blocks)
+    return tuple(out)
 
 
 def _seconds(value: timedelta) -> int:
@@ -249,9 +358,8 @@ def availability(
     )
     starts = grid.starts
     n = len(starts)
-    zones = _Zones(grid.lo - before, grid.hi + duration + after)
-    fills = _Fills(n)
-    codes: list[bytearray] = []
+    zones = _Zones(grid.lo - before, grid.hi + duration + after, known=(tz, grid.span))
+    codes: list[bytes] = []
     busy: dict[Hashable, tuple[Interval, ...]] = {}
     for person in people:
         revealed = viewer.integrated and person.integrated
@@ -263,11 +371,10 @@ def availability(
             before=before,
             after=after,
             zones=zones,
-            fills=fills,
         )
         codes.append(person_codes)
         if blocks is not None:
-            busy[person.id] = tuple(clip(blocks, grid.lo, grid.hi))
+            busy[person.id] = _clipped(*blocks, grid.bounds)
 
     past_count = bisect_left(
         starts, math.ceil(request.now.timestamp() + _seconds(request.min_notice))
@@ -296,8 +403,8 @@ def availability(
         starts=tuple(starts),
         past_count=past_count,
         bookable_flags=bytes(flags),
-        state_codes=tuple(bytes(c) for c in codes),
-        day_runs=tuple(grid.runs),
+        state_codes=tuple(codes),
+        day_runs=tuple(grid.days),
         busy=busy,
     )
 
@@ -333,8 +440,7 @@ def heat_map(*, members: Sequence[Participant], request: SlotRequest) -> HeatMap
         viewer_tz=tz, first_day=request.first_day, last_day=request.last_day, step=step
     )
     n = len(grid.starts)
-    zones = _Zones(grid.lo - before, grid.hi + duration + after)
-    fills = _Fills(n)
+    zones = _Zones(grid.lo - before, grid.hi + duration + after, known=(tz, grid.span))
     codes = []
     for person in people:
         person_codes, _ = participant_codes(
@@ -345,9 +451,8 @@ def heat_map(*, members: Sequence[Participant], request: SlotRequest) -> HeatMap
             before=before,
             after=after,
             zones=zones,
-            fills=fills,
         )
-        codes.append(bytes(person_codes))
+        codes.append(person_codes)
     # Count free members per slot by adding one 0/1 byte string per member as big integers:
     # with at most MAX_MEMBERS (< 256) members no byte overflows into its neighbour.
     free = 0
@@ -367,7 +472,7 @@ def heat_map(*, members: Sequence[Participant], request: SlotRequest) -> HeatMap
         past_count=past_count,
         free_counts=free.to_bytes(n, "little"),
         state_codes=tuple(codes),
-        day_runs=tuple(grid.runs),
+        day_runs=tuple(grid.days),
     )
 
 

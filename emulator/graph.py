@@ -501,13 +501,17 @@ class Graph:
         calendar = self.store.primary_calendar(account.email)
         blocks = list(self.store.busy_blocks(calendar, start, end)) if calendar else []
         blocks.sort(key=lambda b: b.start)
-        slots = math.ceil((end - start) / timedelta(minutes=interval))
-        view = []
         step = timedelta(minutes=interval)
-        for n in range(slots):
-            lo, hi = start + n * step, start + (n + 1) * step
-            ranks = [RANK[b.show_as] for b in blocks if b.start < hi and b.end > lo]
-            view.append(max(ranks) if ranks else "0")
+        slots = math.ceil((end - start) / step)
+        view = ["0"] * slots
+        for block in blocks:
+            # Every slot the block overlaps takes the block's rank if it is stronger.
+            first = max(0, int((block.start - start) // step))
+            last = min(slots, math.ceil((block.end - start) / step))
+            rank = RANK[block.show_as]
+            for n in range(first, last):
+                if rank > view[n]:
+                    view[n] = rank
         items = []
         for block in blocks:
             event = block.event

@@ -69,7 +69,8 @@ def rfc3339(value: datetime, tz: str | None = None) -> str:
     if tz and tz != "UTC":
         local = value.astimezone(zone(tz))
         return local.isoformat(timespec="seconds")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat is several times faster than strftime, and freeBusy formats thousands.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def graph_parse(obj: dict[str, str] | None) -> datetime:

@@ -209,6 +209,8 @@ def match_wizard(
         local = slot.start.astimezone(tz)
         if not every_day and local.date() != day:
             continue
+        if not _within_hours(local, duration):
+            continue  # the viewer's own night: not worth a row in the time list
         taken = any(_overlaps(sessions.get(u.pk, []), slot.start, slot.end) for u in users)
         states = slot.states
         wizard.slots.append(
@@ -229,6 +231,12 @@ def match_wizard(
     wizard.my_busy = _clip_local(blocks.get(viewer.pk, ()), day_start, day_end, tz)
     wizard.partner_busy = _clip_local(blocks.get(partner.pk, ()), day_start, day_end, tz)
     return wizard
+
+
+def _within_hours(local: dt.datetime, duration: int) -> bool:
+    first, last = BOOKABLE_HOURS
+    end = local + dt.timedelta(minutes=duration)
+    return first <= local.time() and end.date() == local.date() and end.time() <= last
 
 
 def _in_program(owner: Match | Group, day: dt.date) -> bool:
@@ -252,6 +260,8 @@ class HeatCellView:
     free: int
     total: int
     busy_names: list[str]
+    # Members not busy here but without calendar insight (counted as available).
+    unknown: int
     level: int  # 0 = everyone free ... 4 = (nearly) everyone busy
 
 
@@ -303,14 +313,20 @@ def group_heat_map(
     grid: dict[tuple[dt.time, dt.date], HeatCellView] = {}
     for cell in heat.cells:
         local = cell.start.astimezone(tz)
-        busy = len(cell.busy)
+        # A Together session is known whatever the calendars say, so its people are busy
+        # even when their calendar is not connected (the engine calls them unknown).
+        busy_ids = set(cell.busy) | {
+            u.pk for u in members if _overlaps(sessions.get(u.pk, []), cell.start, cell.end)
+        }
+        busy = len(busy_ids)
         grid[(local.time(), local.date())] = HeatCellView(
             start=cell.start,
             local=local,
             past=cell.past,
-            free=cell.free,
+            free=cell.total - busy,
             total=cell.total,
-            busy_names=[names[i] for i in cell.busy],
+            busy_names=[names[u.pk] for u in members if u.pk in busy_ids],
+            unknown=len(set(cell.unknown) - busy_ids),
             level=0 if busy == 0 else min(4, 1 + (busy * 4 - 1) // max(1, cell.total)),
         )
     first, last = BOOKABLE_HOURS

@@ -1,0 +1,355 @@
+"""Booking in a real browser (Debian's Chromium driven by Playwright) against the live server.
+
+Dates are computed from the real clock (a frozen clock would expire the browser's session
+cookie): the target slot is 15:00 UTC on a Tuesday at least two days ahead, which is inside
+everyone's bookable hours (London 15:00, New York 10:00, Berlin 16:00).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from programs import services as program_services
+from programs.models import Program, Session
+from scheduling import services
+from scheduling.models import SessionInvite
+from tests import factories
+from tests.calendars.conftest import emulator, emulator_server  # noqa: F401
+from tests.scheduling.test_invites import (
+    guest_copies,
+    integrate_northwind,
+    written_events,
+)
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "scheduling"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def target_slot() -> dt.datetime:
+    day = timezone.now().date() + dt.timedelta(days=2)
+    while day.weekday() != 1:  # Tuesday
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(15, 0), tzinfo=dt.UTC)
+
+
+def zulu(instant: dt.datetime) -> str:
+    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Chromium is missing: run scripts/install-browser.sh")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_as(browser, live_server):
+    """A page signed in as ``user`` (session cookie from Django's test client)."""
+
+    def _open(user, *, width: int = 1300):
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(viewport={"width": width, "height": 1000})
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    return _open
+
+
+def ics_text(message) -> str:
+    content = message.attachments[0][1]
+    return content.decode() if isinstance(content, bytes) else content
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def program(northwind) -> Program:
+    today = timezone.now().date()
+    return factories.one_to_one_program(
+        northwind,
+        name="Mentoring",
+        starts_on=today - dt.timedelta(days=30),
+        ends_on=today + dt.timedelta(days=200),
+        agenda_template="1. Goals\n2. Next steps",
+    )
+
+
+@pytest.fixture
+def match(program, alice_mentee, bob_mentor):
+    return program_services.match_create(program=program, mentee=alice_mentee, mentor=bob_mentor)
+
+
+def open_wizard(page, live_server, match, slot: dt.datetime):
+    """Home → Book Session → the slot's date in the picker."""
+    page.goto(live_server.url + reverse("home"))
+    page.locator(f'article[data-match="{match.pk}"] >> text=Book Session').click()
+    page.wait_for_selector("#wizard-form")
+    day = slot.date().isoformat()
+    if page.locator(f'a[data-date="{day}"]').count() == 0:
+        page.click('a[aria-label="Next month"]')
+        page.wait_for_selector(f'a[data-date="{day}"]')
+    page.click(f'a[data-date="{day}"]')
+    page.wait_for_selector(f'a.date.selected[data-date="{day}"]')
+
+
+def pick_time(page, slot: dt.datetime):
+    page.click(f'a.slot[href*="start={zulu(slot)}"]')
+    page.wait_for_selector("#confirm-form")
+
+
+def test_booking_with_both_integrated_writes_one_event_with_a_meet_link(
+    open_as,
+    live_server,
+    emulator,  # noqa: F811
+    northwind,
+    match,
+    alice_mentee,
+    bob_mentor,
+):
+    integrate_northwind(emulator, northwind)
+    slot = target_slot()
+    busy = slot - dt.timedelta(hours=2)
+    emulator.add_events(
+        bob_mentor.email,
+        [
+            {
+                "summary": "Dentist",
+                "start": busy.isoformat(),
+                "end": (busy + dt.timedelta(hours=1)).isoformat(),
+            }
+        ],
+    )
+    page = open_as(alice_mentee)
+    page.goto(live_server.url + reverse("home"))
+    shot(page, "1to1-01-home")
+    open_wizard(page, live_server, match, slot)
+    assert page.locator("[data-insight=mutual]").count() == 1
+    assert "You both have calendars connected" in page.inner_text(".insight")
+    assert "Before your first session" in page.inner_text("#first-session-prompt")
+    page.check("input[name=conferencing][value=video]")
+    page.wait_for_selector("input[name=conferencing][value=video]:checked")
+    page.wait_for_selector(f'a.slot.free[href*="start={zulu(slot)}"]')
+    # Bob's dentist appointment shows as an anonymous busy block, nothing more.
+    partner_busy = page.inner_text('ul[data-who="partner"]')
+    assert "busy" in partner_busy
+    assert "Dentist" not in page.content()
+    shot(page, "1to1-02-wizard-both-integrated")
+    pick_time(page, slot)
+    shot(page, "1to1-03-confirm")
+    page.click("#send-invite")
+    page.wait_for_selector("#invite-state [data-state=sent]")
+    shot(page, "1to1-04-invite-sent")
+    session = Session.objects.get()
+    assert "meet" in session.conference_url
+    assert page.locator("#conference-link").inner_text() == session.conference_url
+    (event,) = [e for e in written_events(emulator) if not e["deleted"]]
+    assert event["conference_link"] == session.conference_url
+    assert "Goals" in event["description"]
+    invite = SessionInvite.objects.get()
+    assert guest_copies(emulator, bob_mentor.email, invite.event_id)
+    assert guest_copies(emulator, alice_mentee.email, invite.event_id)
+
+
+def test_booking_with_neither_integrated_emails_an_ics_to_both(
+    open_as, live_server, match, alice_mentee, bob_mentor
+):
+    slot = target_slot()
+    page = open_as(alice_mentee, width=390)  # phone width
+    open_wizard(page, live_server, match, slot)
+    assert "plain time slots" in page.inner_text(".insight")
+    shot(page, "none-01-wizard-phone")
+    pick_time(page, slot)
+    page.check("input[name=conferencing][value=location]")
+    page.fill("#id_location", "Café by the station")
+    page.click("#send-invite")
+    page.wait_for_selector("#invite-state [data-state=sent]")
+    shot(page, "none-02-invite-sent-phone")
+    assert sorted(m.to[0] for m in mail.outbox) == [alice_mentee.email, bob_mentor.email]
+    assert all("METHOD:REQUEST" in ics_text(m) for m in mail.outbox)
+
+
+def test_a_recurring_series_with_one_conflicting_occurrence(
+    open_as, live_server, match, alice_mentee, bob_mentor
+):
+    slot = target_slot()
+    services.session_book(
+        match_or_group=match,
+        start=slot + dt.timedelta(weeks=1),
+        duration=30,
+        booked_by=bob_mentor,
+        time_zone="UTC",
+    )
+    page = open_as(alice_mentee)
+    page.goto(live_server.url + reverse("home"))
+    open_wizard(page, live_server, match, slot)
+    page.select_option("#id_tz", "UTC")
+    page.wait_for_selector("text=All times are shown in UTC")
+    page.click(f'a[data-date="{slot.date().isoformat()}"]')
+    page.wait_for_selector(f'a.date.selected[data-date="{slot.date().isoformat()}"]')
+    pick_time(page, slot)
+    page.select_option("#id_repeat", "weekly")
+    page.fill("#id_count", "3")
+    page.click("#check-occurrences")
+    page.wait_for_selector(".occurrence")
+    assert page.locator('.occurrence[data-conflict="true"]').count() == 1
+    shot(page, "series-01-one-conflict")
+    # Move the conflicting occurrence one hour later instead of skipping it.
+    conflict = page.locator('.occurrence[data-conflict="true"]')
+    conflict.locator(".occ-include").check()
+    moved = slot + dt.timedelta(weeks=1, hours=1)
+    conflict.locator(".occ-value").fill(moved.strftime("%Y-%m-%dT%H:%M"))
+    shot(page, "series-02-moved")
+    page.click("#send-invite")
+    page.wait_for_selector("#invite-state")
+    shot(page, "series-03-booked")
+    starts = sorted(s.start for s in Session.objects.filter(booked_by=alice_mentee))
+    assert starts == [slot, moved, slot + dt.timedelta(weeks=2)]
+    assert len({s.series_id for s in Session.objects.filter(booked_by=alice_mentee)}) == 1
+    assert SessionInvite.objects.count() == 4
+
+
+def test_group_heat_map_hover_and_schedule(
+    open_as, live_server, northwind, alice_mentee, bob_mentor
+):
+    today = timezone.now().date()
+    program = factories.group_program(
+        northwind, starts_on=today - dt.timedelta(days=30), ends_on=today + dt.timedelta(days=200)
+    )
+    dan = factories.person(northwind, "dan", time_zone="Europe/Berlin")
+    group = program_services.group_create(
+        program=program, name="Circle A", facilitator=bob_mentor, members=[alice_mentee, dan]
+    )
+    slot = target_slot()
+    # Dan is busy at the slot with another Together session: 2 of 3 available.
+    other = factories.one_to_one_program(
+        northwind, name="Other", starts_on=today, ends_on=today + dt.timedelta(days=200)
+    )
+    eve = factories.person(northwind, "eve")
+    services.session_book(
+        match_or_group=program_services.match_create(program=other, mentee=dan, mentor=eve),
+        start=slot,
+        duration=60,
+        booked_by=eve,
+        time_zone="UTC",
+    )
+    page = open_as(alice_mentee)
+    page.goto(live_server.url + reverse("home"))
+    page.locator(f'article[data-group="{group.pk}"] >> text=Book Session').click()
+    page.select_option("#id_tz", "UTC")
+    page.wait_for_selector("table.heatmap")
+    week = slot.date() - dt.timedelta(days=slot.weekday())
+    if page.locator(f'a.heat[data-start^="{slot.date().isoformat()}T15:00"]').count() == 0:
+        page.click("text=Next week ›")
+        page.wait_for_selector(f"text=week of {week.day} ")
+    busy_cell = page.locator(f'a.heat[data-start^="{slot.date().isoformat()}T15:00"]')
+    busy_cell.hover()
+    tip = busy_cell.locator(".heat-tip")
+    assert tip.is_visible()
+    assert "2 of 3 available" in tip.inner_text()
+    assert "Dan Example" in tip.inner_text()
+    shot(page, "group-01-heat-map-hover")
+    free_slot = slot + dt.timedelta(hours=2)
+    page.click(f'a.heat[data-start^="{free_slot.date().isoformat()}T17:00"]')
+    page.wait_for_selector("#confirm-form")
+    page.select_option("#id_duration", "60")
+    page.check("input[name=conferencing][value=custom_link]")
+    page.fill("#id_url", "https://meet.example.org/circle-a")
+    shot(page, "group-02-schedule")
+    assert page.inner_text("#send-invite") == "Schedule"
+    page.click("#send-invite")
+    page.wait_for_selector("#invite-state [data-state=sent]")
+    shot(page, "group-03-scheduled")
+    session = Session.objects.get(group=group)
+    assert session.duration_minutes == 60
+    assert {u.email for u in session.participants.all()} == {
+        alice_mentee.email,
+        bob_mentor.email,
+        dan.email,
+    }
+    group_mails = [m for m in mail.outbox if "Circle A" in m.subject]
+    assert len(group_mails) == 3
+
+
+def test_reschedule_cancel_and_mark_as_done(open_as, live_server, match, alice_mentee, bob_mentor):
+    slot = target_slot()
+    session = services.session_book(
+        match_or_group=match, start=slot, duration=30, booked_by=alice_mentee, time_zone="UTC"
+    )
+    page = open_as(bob_mentor)
+    page.goto(live_server.url + reverse("session_detail", args=[session.pk]))
+    page.click("#reschedule")
+    page.wait_for_selector("#wizard-form")
+    page.select_option("#id_tz", "UTC")
+    page.wait_for_selector("text=All times are shown in UTC")
+    new_day = (slot + dt.timedelta(days=1)).date().isoformat()
+    if page.locator(f'a[data-date="{new_day}"]').count() == 0:
+        page.click('a[aria-label="Next month"]')
+    page.click(f'a[data-date="{new_day}"]')
+    page.wait_for_selector(f'a.date.selected[data-date="{new_day}"]')
+    shot(page, "after-01-reschedule-wizard")
+    new_start = slot + dt.timedelta(days=1, hours=1)
+    pick_time(page, new_start)
+    page.click("#send-invite")
+    page.wait_for_selector("#session-status")
+    shot(page, "after-02-rescheduled")
+    session.refresh_from_db()
+    assert session.start == new_start
+    assert any("Updated" in m.subject for m in mail.outbox)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#cancel-session")
+    page.wait_for_selector("#session-status:has-text('Cancelled')")
+    shot(page, "after-03-cancelled")
+    session.refresh_from_db()
+    assert session.status == Session.Status.CANCELLED
+    assert any("METHOD:CANCEL" in ics_text(m) for m in mail.outbox if m.attachments)
+
+    # A session held outside Together, marked as done from the wizard's link.
+    page.goto(live_server.url + reverse("match_book", args=[match.pk]))
+    page.click("text=Had a session outside Together? Mark it as done")
+    yesterday = (timezone.now() - dt.timedelta(days=1)).astimezone(dt.UTC)
+    page.fill("#id_start", yesterday.strftime("%Y-%m-%dT10:00"))
+    page.click("#record-done")
+    page.wait_for_selector("#session-status:has-text('Completed')")
+    shot(page, "after-04-marked-done")
+    assert Session.objects.filter(origin=Session.Origin.OUTSIDE, status="completed").count() == 1

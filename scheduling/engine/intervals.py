@@ -71,4 +71,6 @@ def union(starts: Sequence[int], ends: Sequence[int]) -> tuple[list[int], list[i
         return [], []
     tail = ends[:-1]
     fresh = list(map(gt, starts[1:], tail))
+    if all(fresh):  # nothing overlaps or touches: already the union
+        return list(starts), list(ends)
     return [starts[0], *compress(starts[1:], fresh)], [*compress(tail, fresh), ends[-1]]

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 from itertools import compress
+from types import MappingProxyType
 
 from .zones import day_number, day_of
 
@@ -115,24 +116,40 @@ class Availability:
     @cached_property
     def slots(self) -> tuple[Slot, ...]:
         """Every slot as a :class:`Slot`, in time order."""
+        return self._slots(0, len(self.starts))
+
+    def slots_on(self, day: date) -> tuple[Slot, ...]:
+        """The slots of one viewer date (what the time list of the wizard shows), built
+        without materialising the rest of the range."""
+        out: list[Slot] = []
+        number = day_number(day)
+        for run_day, first, end in self.day_runs:
+            if run_day == number:
+                out.extend(self._slots(first, end))
+        return tuple(out)
+
+    def _slots(self, first: int, end: int) -> tuple[Slot, ...]:
         duration = self.duration
         past_count = self.past_count
         ids = self.participant_ids
-        rows = zip(*self.state_codes, strict=True) if ids else iter(())
+        # Slots share one read-only states mapping per combination of states: a handful.
+        shared: dict[tuple[int, ...], Mapping[Hashable, State]] = {}
+        rows = zip(*(codes[first:end] for codes in self.state_codes), strict=True)
         out = []
-        for i, (start, codes, bookable) in enumerate(
-            zip(self.starts, rows, self.bookable_flags, strict=True)
+        for i, start, codes, bookable in zip(
+            range(first, end),
+            self.starts[first:end],
+            rows,
+            self.bookable_flags[first:end],
+            strict=True,
         ):
-            begin = _utc(start)
-            out.append(
-                Slot(
-                    start=begin,
-                    end=begin + duration,
-                    past=i < past_count,
-                    bookable=bool(bookable),
-                    states=dict(zip(ids, map(STATE_OF_CODE.__getitem__, codes), strict=True)),
+            states = shared.get(codes)
+            if states is None:
+                states = shared[codes] = MappingProxyType(
+                    dict(zip(ids, map(STATE_OF_CODE.__getitem__, codes), strict=True))
                 )
-            )
+            begin = _utc(start)
+            out.append(Slot(begin, begin + duration, i < past_count, bookable == 1, states))
         return tuple(out)
 
     @cached_property

@@ -492,3 +492,13 @@ def test_results_are_immutable_values():
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.slots[0].bookable = False
     assert isinstance(result.starts, tuple) and isinstance(result.bookable_flags, bytes)
+    with pytest.raises(TypeError):
+        result.slots[0].states["alice"] = engine.State.FREE
+
+
+def test_one_dates_slots_come_without_the_rest_of_the_range():
+    result = availability(person("alice"), person("bob"), last_day=MONDAY + dt.timedelta(days=2))
+    tuesday = result.slots_on(MONDAY + dt.timedelta(days=1))
+    assert len(tuesday) == 48
+    assert tuesday == tuple(s for s in result.slots if s.start.date() == tuesday[0].start.date())
+    assert result.slots_on(dt.date(2030, 1, 1)) == ()

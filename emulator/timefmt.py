@@ -70,7 +70,9 @@ def rfc3339(value: datetime, tz: str | None = None) -> str:
         local = value.astimezone(zone(tz))
         return local.isoformat(timespec="seconds")
     # isoformat is several times faster than strftime, and freeBusy formats thousands.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="seconds")[:-6] + "Z"
 
 
 def graph_parse(obj: dict[str, str] | None) -> datetime:

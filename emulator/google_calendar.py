@@ -11,6 +11,7 @@ import base64
 import copy
 import hashlib
 import json
+import zlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -165,7 +166,7 @@ class GoogleCalendar:
     def list_entry(self, calendar: Calendar, role: str) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "kind": "calendar#calendarListEntry",
-            "etag": f'"{abs(hash(calendar.id)) % 10**16}"',
+            "etag": f'"{zlib.crc32(calendar.id.encode())}"',
             "id": calendar.id,
             "summary": calendar.name,
             "timeZone": calendar.time_zone,
@@ -213,7 +214,7 @@ class GoogleCalendar:
         return Response.json(
             {
                 "kind": "calendar#calendar",
-                "etag": f'"{abs(hash(calendar.id)) % 10**16}"',
+                "etag": f'"{zlib.crc32(calendar.id.encode())}"',
                 "id": calendar.id,
                 "summary": calendar.name,
                 "timeZone": calendar.time_zone,
@@ -786,7 +787,7 @@ class GoogleCalendar:
         event = calendar.events.get(event_id)
         if event is not None:
             return event
-        master_id, _, stamp = event_id.rpartition("_")
+        master_id = event_id.rpartition("_")[0]
         master = calendar.events.get(master_id)
         if master is None or not master.recurrence or master.deleted:
             raise not_found()
@@ -803,7 +804,6 @@ class GoogleCalendar:
                 exception.written_by = None
                 calendar.events[event_id] = exception
                 return exception
-        del stamp
         raise not_found()
 
     def patch(self, ex: Exchange, replace: bool = False) -> Response:

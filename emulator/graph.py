@@ -12,6 +12,7 @@ import copy
 import json
 import math
 import re
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -771,7 +772,7 @@ class Graph:
         return {
             "joinUrl": f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_{thread}"
             f"%40thread.v2/0?context={context}",
-            "conferenceId": str(abs(hash(thread)) % 10**9),
+            "conferenceId": str(zlib.crc32(thread.encode())),
             "tollNumber": None,
         }
 

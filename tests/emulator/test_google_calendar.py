@@ -10,6 +10,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from emulator.testing import running_emulator
 from tests.emulator.conftest import (
     ALICE_MENTEE,
     BOB_MENTOR,
@@ -403,3 +404,62 @@ def test_a_token_without_the_scope_gets_insufficient_permissions(emu):
 
     assert refused.value.status_code == 403
     assert refused.value.error_details[0]["reason"] == "insufficientPermissions"
+
+
+def test_the_calendar_api_can_live_under_another_root():
+    from tests.emulator.conftest import world
+
+    with running_emulator(world(), calendar_root="/proxy/calendar/v3", tls=False) as other:
+        assert other.google_api_endpoint.endswith("/proxy/calendar/v3/")
+        items = service_for(other, ALICE_MENTEE).calendarList().list().execute()["items"]
+
+    assert items[0]["id"] == ALICE_MENTEE
+
+
+def test_freebusy_answers_in_the_requested_time_zone(alice):
+    alice.events().insert(
+        calendarId="primary",
+        body={
+            "start": {"dateTime": "2030-07-01T10:00:00Z"},
+            "end": {"dateTime": "2030-07-01T11:00:00Z"},
+        },
+    ).execute()
+
+    busy = (
+        alice.freebusy()
+        .query(
+            body={
+                "timeMin": "2030-07-01T00:00:00Z",
+                "timeMax": "2030-07-02T00:00:00Z",
+                "timeZone": "America/New_York",
+                "items": [{"id": "primary"}],
+            }
+        )
+        .execute()
+    )
+
+    assert busy["calendars"]["primary"]["busy"] == [
+        {"start": "2030-07-01T06:00:00-04:00", "end": "2030-07-01T07:00:00-04:00"}
+    ]
+
+
+def test_deleting_one_instance_of_a_series_leaves_a_cancelled_exception(alice):
+    time_min, time_max = window(days=40)
+    instances = (
+        alice.events()
+        .list(
+            calendarId="primary", singleEvents=True, timeMin=time_min, timeMax=time_max, q="Weekly"
+        )
+        .execute()["items"]
+    )
+    first = next(i for i in instances if i.get("recurringEventId") == "weekly0standup")
+
+    alice.events().delete(calendarId="primary", eventId=first["id"]).execute()
+    after = (
+        alice.events()
+        .list(calendarId="primary", singleEvents=True, timeMin=time_min, timeMax=time_max)
+        .execute()["items"]
+    )
+
+    remaining = [i["id"] for i in after if i.get("recurringEventId") == "weekly0standup"]
+    assert first["id"] not in remaining and len(remaining) == 2

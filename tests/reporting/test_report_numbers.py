@@ -171,3 +171,9 @@ def test_it_refuses_an_end_before_the_start(march, priya_staff):
 
 def test_session_kinds_cover_every_status():
     assert set(selectors.LIVE_STATUSES) | {Session.Status.CANCELLED} == set(Session.Status.values)
+
+
+def test_the_one_pass_totals_agree_with_the_plain_definition(march):
+    period = march_in_toronto()
+    totals, _timeline = selectors.sessions_counted(march, period)
+    assert totals == selectors.session_totals(march, period)

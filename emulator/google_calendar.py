@@ -442,9 +442,33 @@ class GoogleCalendar:
             try:
                 tmin = parse_rfc3339(req.arg("timeMin")) if req.arg("timeMin") else None
                 tmax = parse_rfc3339(req.arg("timeMax")) if req.arg("timeMax") else None
+                updated_min = (
+                    parse_rfc3339(req.arg("updatedMin")) if req.arg("updatedMin") else None
+                )
             except ValueError as exc:
                 raise bad_request("Bad Request", reason="badRequest") from exc
+            if tmin and tmax and tmax <= tmin:
+                raise HTTPError(
+                    google_error(
+                        400,
+                        "timeRangeEmpty",
+                        "The specified time range is empty.",
+                        domain="calendar",
+                        locationType="parameter",
+                        location="timeMax",
+                    )
+                )
             items = self.window_items(calendar, role, tmin, tmax, single, show_deleted, order)
+            text = (req.arg("q") or "").lower()
+            if text:
+                items = [
+                    i
+                    for i in items
+                    if text in (i.get("summary", "") + " " + i.get("description", "")).lower()
+                ]
+            if updated_min:
+                stamp = updated_min.strftime("%Y-%m-%dT%H:%M:%S")
+                items = [i for i in items if i.get("updated", "9999") >= stamp]
         chunk = items[offset : offset + max_results]
         body: dict[str, Any] = {
             "kind": "calendar#events",

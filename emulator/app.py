@@ -87,6 +87,7 @@ class Emulator:
         state_dir: Path | None = None,
         fixture: dict[str, Any] | None = None,
     ) -> None:
+        # Imported here because each provider module imports this one for its helpers.
         from emulator import admin, google_calendar, google_oauth, graph, microsoft_identity
 
         self.store = Store()

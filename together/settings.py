@@ -311,6 +311,12 @@ CELERY_BEAT_SCHEDULE["calendars-sync-all"] = {
     "task": "calendars.tasks.sync_all",
     "schedule": _env_int("CALENDAR_SYNC_INTERVAL_SECONDS", default=10 * 60, minimum=60),
 }
+# Reminder emails for sessions starting within the next day; each person once per start time,
+# so running it more often than needed (or twice) sends nothing twice.
+CELERY_BEAT_SCHEDULE["scheduling-reminders"] = {
+    "task": "scheduling.tasks.reminders_send",
+    "schedule": 15 * 60,
+}
 
 # --- Production hardening ---------------------------------------------------------------
 

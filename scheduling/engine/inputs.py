@@ -300,7 +300,7 @@ class Frequency(StrEnum):
 
 def _durations(duration: timedelta, allowed: tuple[timedelta, ...]) -> int:
     if not isinstance(allowed, tuple) or not allowed:
-        raise InvalidRequest("allowed_durations must be a non-empty tuple of timedeltas")
+        raise InvalidRequest("allowed_durations must be a non-empty list of timedeltas")
     for each in allowed:
         _whole_minutes(each, "an allowed duration")
     seconds = _whole_minutes(duration, "duration")
@@ -339,6 +339,8 @@ class SlotRequest:
     allowed_durations: tuple[timedelta, ...] = DEFAULT_DURATIONS
 
     def __post_init__(self) -> None:
+        if isinstance(self.allowed_durations, list):
+            object.__setattr__(self, "allowed_durations", tuple(self.allowed_durations))
         for name in ("first_day", "last_day"):
             value = getattr(self, name)
             if not isinstance(value, date) or isinstance(value, datetime):
@@ -385,6 +387,8 @@ class SeriesRequest:
     allowed_durations: tuple[timedelta, ...] = DEFAULT_DURATIONS
 
     def __post_init__(self) -> None:
+        if isinstance(self.allowed_durations, list):
+            object.__setattr__(self, "allowed_durations", tuple(self.allowed_durations))
         check_aware(self.first_start, "first_start")
         check_aware(self.now, "now")
         zone(self.booker_tz)

@@ -175,18 +175,18 @@ class _Zones:
             tz, span = known
             # The viewer's timeline from the grid is reused when it covers this call's span.
             if span is not None and span.starts[0] <= lo and span.ends[-1] >= hi:
-                self._timelines[tz.key] = span
+                self._timelines[tz] = span
         self._hours: dict[tuple[str, BookableHours], list[Interval]] = {}
         self._codes: dict[tuple[str, BookableHours, int], bytes] = {}
 
     def timeline(self, tz: ZoneInfo) -> Timeline:
-        found = self._timelines.get(tz.key)
+        found = self._timelines.get(tz)
         if found is None:
-            found = self._timelines[tz.key] = timeline(tz, self.lo, self.hi)
+            found = self._timelines[tz] = timeline(tz, self.lo, self.hi)
         return found
 
     def hours(self, tz: ZoneInfo, hours: BookableHours) -> list[Interval]:
-        key = (tz.key, hours)
+        key = (tz, hours)
         found = self._hours.get(key)
         if found is None:
             found = self._hours[key] = hours_intervals(hours, self.timeline(tz))
@@ -196,7 +196,7 @@ class _Zones:
         self, tz: ZoneInfo, hours: BookableHours, inside: int, starts: list[int], duration: int
     ) -> bytes:
         """Code ``inside`` for the slots wholly inside the hours, busy for the others."""
-        key = (tz.key, hours, inside)
+        key = (tz, hours, inside)
         found = self._codes.get(key)
         if found is None:
             codes = bytearray([BUSY_CODE]) * len(starts)

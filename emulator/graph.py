@@ -460,8 +460,7 @@ class Graph:
             raise bad(
                 f"A valid TimeZone value must be specified: {tz}.", "TimeZoneNotSupportedException"
             ) from exc
-        requester_org = self.store.org_of(requester)
-        value = [self.schedule(str(s), requester_org, start, end, interval, tz) for s in schedules]
+        value = [self.schedule(str(s), requester, start, end, interval, tz) for s in schedules]
         return Response.json(
             {
                 "@odata.context": f"{self.base(ex)}/$metadata#Collection(microsoft.graph.scheduleInformation)",
@@ -472,7 +471,7 @@ class Graph:
     def schedule(
         self,
         schedule_id: str,
-        requester_org: Any,
+        requester: Account,
         start: datetime,
         end: datetime,
         interval: int,
@@ -489,7 +488,11 @@ class Graph:
                     "responseCode": "ErrorMailRecipientNotFound",
                 },
             }
-        if self.store.org_of(account) is not requester_org:
+        # Free/busy is shared inside a tenant; a personal account only sees itself.
+        org = self.store.org_of(account)
+        if account.email != requester.email and (
+            org is None or org is not self.store.org_of(requester)
+        ):
             return {
                 "scheduleId": schedule_id,
                 "availabilityView": "",

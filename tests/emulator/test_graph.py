@@ -293,3 +293,13 @@ def test_a_delegated_token_cannot_read_someone_elses_mailbox(dana_graph):
 
     assert answer.status_code == 403
     assert answer.json()["error"]["code"] == "ErrorAccessDenied"
+
+
+def test_a_delegated_get_schedule_sees_colleagues_but_not_other_tenants(dana_graph):
+    answer = dana_graph.post(
+        "/me/calendar/getSchedule", schedule_body([EVE_MENTEE, "leo@litware.example"])
+    ).json()
+
+    eve, leo = answer["value"]
+    assert "error" not in eve
+    assert leo["error"]["responseCode"] == "ErrorNoFreeBusyAccess"

@@ -131,12 +131,14 @@ class MatchProgress:
     matched_at: dt.datetime
     first_session_at: dt.datetime | None
     live_sessions: int
+    # Derived once here: the report reads it for every match in several figures.
+    days_to_first_session: int | None = field(init=False)
 
-    @property
-    def days_to_first_session(self) -> int | None:
-        if self.first_session_at is None:
-            return None
-        return max(0, (self.first_session_at - self.matched_at).days)
+    def __post_init__(self) -> None:
+        days = None
+        if self.first_session_at is not None:
+            days = max(0, (self.first_session_at - self.matched_at).days)
+        object.__setattr__(self, "days_to_first_session", days)
 
 
 @dataclass
@@ -424,22 +426,27 @@ def booking_people(program: Program) -> QuerySet[User]:
 
 
 def _adoption_and_reconnects(program: Program) -> tuple[dict[int, str], int]:
-    """`adoption_by_user` and the count of connections needing reconnect, in two queries."""
-    people = booking_people(program).order_by()
-    active = CalendarConnection.objects.filter(
-        user=OuterRef("pk"), status=CalendarConnection.Status.ACTIVE
+    """`adoption_by_user` and the count of connections needing reconnect, in three queries.
+
+    People and their connections are read separately: a correlated subquery per person was
+    several times slower on PostgreSQL for 10,000 people.
+    """
+    in_program = Membership.objects.filter(
+        program=program, role__in=BOOKING_ROLES, user=OuterRef("user")
     )
-    broken = CalendarConnection.objects.filter(
-        user=OuterRef("pk"), status=CalendarConnection.Status.NEEDS_RECONNECT
-    )
-    rows = people.annotate(connected=Exists(active), broken=_count_of(broken, "user")).values_list(
-        "pk", "email", "connected", "broken"
-    )
+    connected, needing_reconnect = set(), 0
+    for user_id, status in CalendarConnection.objects.filter(Exists(in_program)).values_list(
+        "user_id", "status"
+    ):
+        if status == CalendarConnection.Status.ACTIVE:
+            connected.add(user_id)
+        elif status == CalendarConnection.Status.NEEDS_RECONNECT:
+            needing_reconnect += 1
     covered = _covered_domains(program)
-    adoption, needing_reconnect = {}, 0
-    for user_id, email, connected, broken_count in rows:
-        adoption[user_id] = _integration(email, connected, covered)
-        needing_reconnect += broken_count
+    adoption = {
+        user_id: _integration(email, user_id in connected, covered)
+        for user_id, email in booking_people(program).order_by().values_list("pk", "email")
+    }
     return adoption, needing_reconnect
 
 

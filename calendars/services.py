@@ -456,9 +456,10 @@ def sync_organization(
     )
     chunk = 500
     failed: list[dict] = []
+    # One provider (one token) for the whole run; freeBusy/getSchedule batch inside it.
+    provider = provider_for_member(integration, actor)
     for i in range(0, len(emails), chunk):
         part = emails[i : i + chunk]
-        provider = provider_for_member(integration, actor)
         try:
             found = provider.free_busy(part, start, end)
         except NeedsReconnectError as exc:

@@ -9,12 +9,13 @@ participant can be reused for availability, the date view and a recurring series
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from itertools import compress
-from operator import attrgetter, le, lt
+from itertools import compress, repeat
+from operator import ge, le, lt
 from zoneinfo import ZoneInfo
 
 from .errors import (
@@ -46,10 +47,9 @@ DEFAULT_STEP = timedelta(minutes=15)
 Window = tuple[time, time]
 _NINE_TO_FIVE: tuple[Window, ...] = ((time(9), time(17)),)
 _WHOLE_DAY: tuple[Window, ...] = ((time(0), time(0)),)
-# tzinfo classes whose utcoffset() never returns None, so the cheap ``tzinfo is None`` test
-# is enough to tell an aware datetime from a naive one.
-_ALWAYS_AWARE = (timezone, ZoneInfo)
-_TZINFO = attrgetter("tzinfo")
+# An aware datetime to compare with: comparing it with a naive one raises TypeError.
+_AWARE_MIN = datetime.min.replace(tzinfo=UTC)
+_consume = deque(maxlen=0).extend
 
 
 def _seconds(value: timedelta, what: str) -> int:
@@ -244,34 +244,38 @@ def _epochs(
         return [], []
     try:
         starts, ends = zip(*busy, strict=True)
-        zones = set(map(_TZINFO, starts))
-        zones.update(map(_TZINFO, ends))
-    except (TypeError, ValueError, AttributeError):
-        raise InvalidRequest(
-            f"busy times of {who!r} must be (start, end) pairs of datetimes"
-        ) from None
-    if None in zones or not all(isinstance(tz, _ALWAYS_AWARE) for tz in zones):
-        for value in (*starts, *ends):
-            check_aware(value, f"busy time of {who!r}")
-    try:
-        if any(map(le, ends, starts)):
-            # Rare: find the culprit, or drop zero-length blocks (they block nothing).
-            if any(map(lt, ends, starts)):
-                k = next(k for k, (a, b) in enumerate(busy) if b < a)
-                raise InvalidInterval(
-                    f"busy time of {who!r} ends before it starts: {starts[k]} - {ends[k]}"
-                )
-            keep = list(map(lt, starts, ends))
-            starts, ends = tuple(compress(starts, keep)), tuple(compress(ends, keep))
-            if not starts:
-                return [], []
-        lows = sorted(map(math.floor, map(datetime.timestamp, starts)))
-        highs = sorted(map(math.ceil, map(datetime.timestamp, ends)))
-    except TypeError:
-        raise InvalidRequest(
-            f"busy times of {who!r} must be (start, end) pairs of datetimes"
-        ) from None
+        # Python refuses to compare a naive datetime with an aware one, exactly when
+        # ``utcoffset()`` is None: so comparing every start with an aware sentinel, and every
+        # end with its start, finds any naive value (or non-datetime) in two cheap passes.
+        _consume(map(ge, starts, repeat(_AWARE_MIN)))  # every one, no short cut
+        inverted = any(map(le, ends, starts))
+    except (TypeError, ValueError, OverflowError):
+        _explain_bad_busy(busy, who)
+        raise  # _explain_bad_busy always raises; this keeps type checkers content
+    if inverted:
+        # Rare: find the culprit, or drop zero-length blocks (they block nothing).
+        if any(map(lt, ends, starts)):
+            k = next(k for k, (a, b) in enumerate(busy) if b < a)
+            raise InvalidInterval(
+                f"busy time of {who!r} ends before it starts: {starts[k]} - {ends[k]}"
+            )
+        keep = list(map(lt, starts, ends))
+        starts, ends = tuple(compress(starts, keep)), tuple(compress(ends, keep))
+        if not starts:
+            return [], []
+    lows = sorted(map(math.floor, map(datetime.timestamp, starts)))
+    highs = sorted(map(math.ceil, map(datetime.timestamp, ends)))
     return union(lows, highs)
+
+
+def _explain_bad_busy(busy: tuple, who: Hashable) -> None:
+    """Raise the precise error for busy input that failed the fast checks."""
+    for pair in busy:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise InvalidRequest(f"busy times of {who!r} must be (start, end) pairs of datetimes")
+        for value in pair:
+            check_aware(value, f"busy time of {who!r}")
+    raise InvalidRequest(f"busy times of {who!r} must be (start, end) pairs of datetimes")
 
 
 def _day_pairs(all_day: tuple[tuple[date, date], ...], who: Hashable) -> list[Interval]:

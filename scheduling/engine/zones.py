@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import UnknownTimeZone
@@ -30,9 +30,13 @@ DAY = 86_400
 # date.toordinal() of 1970-01-01: local day numbers count days since the epoch.
 EPOCH_ORDINAL = 719_163
 # Samples are taken this far apart when looking for offset changes. The tz database never
-# changes a zone's offset twice within a day (the closest pair since 1900 is about four days
-# apart, Africa/Freetown in 1939), so no change can hide between two samples.
-_SAMPLE = DAY
+# changes a zone's offset twice within four days (the closest pair since 1900 is 3.99 days
+# apart, Africa/Freetown in 1939; since 1970, 6.9 days), so no change can hide between two
+# samples; tests/scheduling/test_engine_time_zones.py checks this against the database.
+SAMPLE_SECONDS = 2 * DAY
+# Offset changes fall on whole quarter hours in practice, so the search for one tries those
+# first and only then narrows to the second.
+_QUARTER = 900
 
 
 def zone(name: str | ZoneInfo) -> ZoneInfo:
@@ -107,30 +111,62 @@ class Timeline:
 def timeline(tz: ZoneInfo, lo: int, hi: int) -> Timeline:
     """Build the :class:`Timeline` of ``tz`` over instants ``[lo, hi)`` (``lo < hi``).
 
-    Offsets are sampled once a day and each change is located to the second by bisection, so
-    the cost is about one zone lookup per day of span.
+    Offsets are sampled every :data:`SAMPLE_SECONDS` and each change is located to the
+    second by bisection, so the cost is a few dozen zone lookups for a month.
     """
+
+    def offset(instant: int) -> timedelta:
+        return datetime.fromtimestamp(instant, tz).utcoffset()
+
     starts = [lo]
-    offsets = [offset_at(tz, lo)]
-    previous, previous_offset = lo, offsets[0]
+    first = offset(lo)
+    offsets = [first]
+    previous, previous_offset = lo, first
     last = hi - 1
     while previous < last:
-        sample = min(previous + _SAMPLE, last)
-        offset = offset_at(tz, sample)
-        if offset != previous_offset:
-            # The change lies in (previous, sample]: find the first instant with the new offset.
-            a, b = previous, sample
-            while b - a > 1:
-                middle = (a + b) // 2
-                if offset_at(tz, middle) == previous_offset:
+        sample = min(previous + SAMPLE_SECONDS, last)
+        now = offset(sample)
+        if now != previous_offset:
+            starts.append(_change(offset, previous, sample, previous_offset))
+            offsets.append(now)
+        previous, previous_offset = sample, now
+    ends = [*starts[1:], hi]
+    return Timeline(
+        starts=tuple(starts),
+        ends=tuple(ends),
+        offsets=tuple(int(o.total_seconds()) for o in offsets),
+    )
+
+
+def _change(offset, a: int, b: int, before: timedelta) -> int:
+    """The first instant in ``(a, b]`` whose offset is not ``before``, given that ``a`` has it,
+    ``b`` does not, and there is one change in between."""
+    # Quarter-hour marks first, while they still bracket the change.
+    mark = -(-(a + 1) // _QUARTER) * _QUARTER  # the first mark after a
+    last_mark = b // _QUARTER * _QUARTER
+    if mark <= last_mark:
+        if offset(mark) != before:
+            b = mark
+        elif offset(last_mark) == before:
+            a = last_mark
+        else:
+            a, b = mark, last_mark
+            while b - a > _QUARTER:
+                middle = (a + b) // 2 // _QUARTER * _QUARTER
+                if offset(middle) == before:
                     a = middle
                 else:
                     b = middle
-            starts.append(b)
-            offsets.append(offset)
-        previous, previous_offset = sample, offset
-    ends = [*starts[1:], hi]
-    return Timeline(starts=tuple(starts), ends=tuple(ends), offsets=tuple(offsets))
+            if offset(b - 1) == before:
+                return b  # on the mark, as nearly always
+    # Then to the second.
+    while b - a > 1:
+        middle = (a + b) // 2
+        if offset(middle) == before:
+            a = middle
+        else:
+            b = middle
+    return b
 
 
 def wall_to_instant(wall: datetime, tz: ZoneInfo) -> datetime:

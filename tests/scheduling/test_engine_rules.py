@@ -22,6 +22,13 @@ NOW = dt.datetime(2024, 3, 1, 12, tzinfo=UTC)
 ENGINE_DIR = pathlib.Path(engine.__file__).parent
 
 
+class NoOffset(dt.tzinfo):
+    """A tzinfo that knows no offset: Python counts such datetimes as naive."""
+
+    def utcoffset(self, when):
+        return None
+
+
 def at(hour: int, minute: int = 0, day: dt.date = MONDAY) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=UTC)
 
@@ -361,7 +368,19 @@ def test_a_hidden_calendar_never_makes_an_occurrence_conflict():
         (lambda: person("bob", busy=[(at(11), at(10))]), engine.InvalidInterval),
         (lambda: person("bob", busy=[(at(10).replace(tzinfo=None), at(11))]), engine.NaiveDatetime),
         (lambda: person("bob", busy=[(at(10), at(11).replace(tzinfo=None))]), engine.NaiveDatetime),
+        (
+            lambda: person(
+                "bob",
+                busy=[(at(9), at(10)), (at(10).replace(tzinfo=None), at(11).replace(tzinfo=None))],
+            ),
+            engine.NaiveDatetime,
+        ),
+        (
+            lambda: person("bob", busy=[(at(9).replace(tzinfo=NoOffset()), at(10))]),
+            engine.NaiveDatetime,
+        ),
         (lambda: person("bob", busy=[(MONDAY, MONDAY)]), engine.InvalidRequest),
+        (lambda: person("bob", busy=[(at(9), at(10), at(11))]), engine.InvalidRequest),
         (lambda: person("bob", busy=[at(10)]), engine.InvalidRequest),
         (lambda: person("bob", all_day=[(MONDAY, dt.date(2024, 3, 1))]), engine.InvalidInterval),
         (lambda: person("bob", all_day=[(at(10), at(11))]), engine.InvalidRequest),

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scheduling import engine
+from scheduling.engine.zones import SAMPLE_SECONDS, timeline
 
 UTC = dt.UTC
 NOW = dt.datetime(2020, 1, 1, tzinfo=UTC)  # long before every date below: nothing is past
@@ -333,3 +334,54 @@ def test_a_monthly_series_in_kolkata_counts_months_in_kolkata():
         series(utc(2024, 1, 30, 19, 30), frequency="monthly", count=2, tz="Asia/Kolkata")
     )
     assert times[1][0] == utc(2024, 2, 28, 19, 30)
+
+
+# -- The zone timelines underneath. ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tz", "year"),
+    [
+        ("Africa/Monrovia", 1972),  # -00:44:30 to UTC, off the quarter hour
+        ("Europe/Amsterdam", 1937),  # +00:19:32 to +00:20
+        ("Asia/Kolkata", 1945),
+        ("Australia/Lord_Howe", 2024),
+        ("America/New_York", 2024),
+        ("Pacific/Apia", 2011),
+    ],
+)
+def test_a_timeline_finds_every_offset_change_to_the_second(tz, year):
+    zone = ZoneInfo(tz)
+    lo = int(dt.datetime(year, 1, 1, tzinfo=UTC).timestamp())
+    hi = int(dt.datetime(year + 1, 1, 1, tzinfo=UTC).timestamp())
+    line = timeline(zone, lo, hi)
+
+    def offset(t):
+        return dt.datetime.fromtimestamp(t, zone).utcoffset()
+
+    changes = list(line.starts[1:])
+    assert changes, "each of these years has a change"
+    for t in changes:
+        assert offset(t - 1) != offset(t)
+    # And no change was missed: the offset is constant inside each piece, checked hourly.
+    for start, end, seconds in zip(line.starts, line.ends, line.offsets, strict=True):
+        for t in range(start, end, 3600):
+            assert offset(t).total_seconds() == seconds
+
+
+def test_the_tz_database_never_changes_an_offset_twice_within_the_sampling_interval():
+    # The timeline samples offsets every SAMPLE_SECONDS; two changes closer than that could
+    # hide between samples. This checks the installed tz database (explicit transitions
+    # since 1900), using the pure-Python zoneinfo because it exposes them.
+    from zoneinfo import available_timezones
+    from zoneinfo._zoneinfo import ZoneInfo as PythonZoneInfo
+
+    closest = min(
+        (b - a, name)
+        for name in available_timezones()
+        for transitions in [
+            [t for t in PythonZoneInfo.no_cache(name)._trans_utc if -2_208_988_800 < t < 2**31 - 1]
+        ]
+        for a, b in zip(transitions, transitions[1:], strict=False)
+    )
+    assert closest[0] > SAMPLE_SECONDS, closest

@@ -120,8 +120,40 @@ class ProgramReportAdmin(OrgScopedAdmin):
             path(
                 "<int:pk>/csv/<slug:slug>/", wrap(self.csv_view), name="reporting_programreport_csv"
             ),
+            path(
+                "csv/",
+                wrap(self.comparison_csv_view),
+                name="reporting_programreport_comparison_csv",
+            ),
         ]
         return own + super().get_urls()
+
+    def comparison_csv_view(self, request):
+        """The comparison list as CSV: the same scoped, annotated programs, all of them."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        programs = self.get_queryset(request).order_by("organization__name", "name")
+        columns = [
+            ("Organization", lambda p: p.organization.name),
+            ("Program", lambda p: p.name),
+            ("Kind", lambda p: p.get_kind_display()),
+            ("Starts on", lambda p: p.starts_on.isoformat()),
+            ("Ends on", lambda p: p.ends_on.isoformat()),
+            ("Mentees and mentors", lambda p: p.participant_count),
+            ("Matches", lambda p: p.match_count),
+            ("Matches with no session yet", lambda p: p.waiting_count),
+            ("Booked through Together", lambda p: p.booked_count),
+            ("Marked done outside", lambda p: p.outside_count),
+            ("Completed", lambda p: p.completed_count),
+            ("Cancelled", lambda p: p.cancelled_count),
+            ("Share booked through Together", self.platform_share),
+        ]
+        rows = (
+            [value(program) for _name, value in columns]
+            for program in programs.select_related("organization").iterator(chunk_size=500)
+        )
+        header = [name for name, _value in columns]
+        return exports.csv_response("program-comparison.csv", header, rows)
 
     def _program(self, request, pk) -> ProgramReport:
         """The program, if the viewer may see its report; 404 otherwise (even if it exists)."""

@@ -87,3 +87,34 @@ def test_drilldown_rows_link_to_their_admin_pages(priya_staff, march):
 def test_an_unknown_drilldown_is_not_found(priya_staff, march):
     url = reverse("admin:reporting_programreport_drilldown", args=[march.pk, "nonsense"])
     assert priya_staff.get(url).status_code == 404
+
+
+def test_the_comparison_exports_only_the_viewers_programs(priya_staff, march, contoso_program):
+    response = priya_staff.get(reverse("admin:reporting_programreport_comparison_csv"))
+    body = b"".join(response.streaming_content).decode()
+    assert "Mentoring" in body
+    assert "Contoso" not in body
+    assert body.splitlines()[1].endswith(",83%")
+
+
+def test_a_superuser_exports_every_organizations_programs(root_client, march, contoso_program):
+    response = root_client.get(reverse("admin:reporting_programreport_comparison_csv"))
+    body = b"".join(response.streaming_content).decode()
+    assert "Contoso Mentoring" in body and "Northwind" in body
+
+
+def test_staff_without_an_organization_are_refused(client, march):
+    from programs import services
+    from programs.models import User
+
+    loose = User.objects.create_user("loose@nowhere.example", "pw", organization=None)
+    services.program_admin_grant_access(user=loose)
+    client.force_login(loose)
+    for url in urls_for(march):
+        assert client.get(url, MARCH).status_code == 403, url
+
+
+def test_program_reports_appear_in_the_admin_index_for_program_admins(priya_staff):
+    page = priya_staff.get(reverse("admin:index"))
+    assert reverse(CHANGELIST).encode() in page.content
+    assert b"Program reports" in page.content

@@ -75,14 +75,16 @@ def radicale(tmp_path_factory) -> Radicale:
             "--logging-level",
             "warning",
         ],
-        stdout=subprocess.PIPE,
+        # A file, not a pipe: an unread pipe would block Radicale once it filled up.
+        stdout=(root / "radicale.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 15
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"Radicale exited: {proc.stdout.read().decode()[-2000:]}")
+            log = (root / "radicale.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"Radicale exited: {log}")
         try:
             niquests.get(url, timeout=1)
             break

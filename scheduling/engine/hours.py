@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from .inputs import BookableHours, _day_pairs
+from .inputs import BookableHours, all_day_numbers
 from .intervals import Interval, merge
 from .zones import DAY, Timeline, timeline, zone
 
@@ -56,7 +56,7 @@ def all_day_utc(
     use this to store all-day events as ordinary busy blocks; :class:`Participant` also takes
     them as dates directly.
     """
-    ((first, end),) = _day_pairs(((first_day, end_day),), "all_day_utc")
+    ((first, end),) = all_day_numbers(((first_day, end_day),), "all_day_utc")
     tz = zone(time_zone)
     if first == end:
         return ()

@@ -228,7 +228,7 @@ class Participant:
         object.__setattr__(self, "_busy_ends", tuple(ends))
         all_day = tuple(self.all_day)
         object.__setattr__(self, "all_day", all_day)
-        object.__setattr__(self, "_all_day", tuple(merge(_day_pairs(all_day, self.id))))
+        object.__setattr__(self, "_all_day", tuple(merge(all_day_numbers(all_day, self.id))))
 
 
 def _epochs(
@@ -278,7 +278,8 @@ def _explain_bad_busy(busy: tuple, who: Hashable) -> None:
     raise InvalidRequest(f"busy times of {who!r} must be (start, end) pairs of datetimes")
 
 
-def _day_pairs(all_day: tuple[tuple[date, date], ...], who: Hashable) -> list[Interval]:
+def all_day_numbers(all_day: tuple[tuple[date, date], ...], who: Hashable) -> list[Interval]:
+    """Checked all-day ``(first_day, end_day)`` pairs as local day numbers ``[first, end)``."""
     out = []
     for pair in all_day:
         try:

@@ -7,7 +7,6 @@ meetings leave no gap a session could fit into.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import compress
 from operator import gt
@@ -33,28 +32,6 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
             out.append((a, b))
             end = b
     return out
-
-
-def clip(intervals: list[Interval], lo: int, hi: int) -> list[Interval]:
-    """The parts of sorted, disjoint ``intervals`` inside ``[lo, hi)``."""
-    ends = [b for _, b in intervals]
-    first = bisect_right(ends, lo)
-    out = intervals[first : bisect_left(intervals, (hi,), first)]
-    if out:
-        a, b = out[0]
-        if a < lo:
-            out[0] = (lo, b)
-        a, b = out[-1]
-        if b > hi:
-            out[-1] = (a, hi)
-    return out
-
-
-def widen(intervals: list[Interval], before: int, after: int) -> list[Interval]:
-    """Each interval grown by ``before`` seconds at its start and ``after`` at its end, merged."""
-    if not before and not after:
-        return intervals
-    return merge((a - before, b + after) for a, b in intervals)
 
 
 def union(starts: Sequence[int], ends: Sequence[int]) -> tuple[list[int], list[int]]:

@@ -33,6 +33,7 @@ def _configure() -> None:
     if not os.environ.get("DATABASE_URL"):
         scratch = tempfile.mkdtemp(prefix="together-bench-")
         os.environ["SQLITE_PATH"] = os.path.join(scratch, "bench.sqlite3")
+        print(f"scratch SQLite database: {os.environ['SQLITE_PATH']}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "together.settings")
     import django
 

@@ -34,8 +34,20 @@ import statistics
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from calendars.models import CalendarConnection, OrganizationIntegration
@@ -295,37 +307,37 @@ def sessions_counted(
 ) -> tuple[SessionTotals, list[TimelinePoint]]:
     """Totals and the timeline from one GROUP BY (bucket, status, origin) over the period.
 
-    Same definitions as `session_totals` and `session_timeline`, in one pass over the
-    sessions instead of two: a year of weeks × 3 statuses × 2 origins is a few hundred rows.
+    Same definitions as `session_totals`, in one pass over the sessions: a year of weeks × 3
+    statuses × 2 origins is a few hundred rows. The bucket is found by comparing the start
+    with each bucket's first instant (local midnight, computed here in Python, DST and
+    half-hour zones included) rather than by truncating every start in the viewer's zone in
+    SQL, which SQLite can only do by calling back into Python once per row.
     """
     unit = timeline_unit(period)
-    trunc = TruncWeek if unit == "week" else TruncMonth
+    starts = period.weeks() if unit == "week" else period.months()
+    later_bounds = [dt.datetime.combine(day, dt.time.min, tzinfo=period.zone) for day in starts[1:]]
+    bucket = Case(
+        *[When(start__lt=bound, then=Value(i)) for i, bound in enumerate(later_bounds)],
+        default=Value(len(starts) - 1),
+        output_field=IntegerField(),
+    )
     rows = (
         sessions_in_period(program, period)
         .order_by()
-        .annotate(bucket=trunc("start", tzinfo=period.zone))
+        .annotate(bucket=bucket)
         .values_list("bucket", "status", "origin")
         .annotate(n=Count("pk"))
     )
     totals = dict.fromkeys(SESSION_KINDS, 0)
-    by_bucket: dict[dt.date, list[int]] = {}
-    for bucket, status, origin, n in rows:
-        live = status in LIVE_STATUSES
-        if live:
-            totals["booked" if origin == Session.Origin.PLATFORM else "outside"] += n
+    counts = [[0, 0] for _day in starts]
+    for index, status, origin, n in rows:
         totals[status] += n
-        if live:
-            counts = by_bucket.setdefault(_local_date(bucket, period), [0, 0])
-            counts[0 if origin == Session.Origin.PLATFORM else 1] += n
-    starts = period.weeks() if unit == "week" else period.months()
-    timeline = [TimelinePoint(day, *by_bucket.get(day, (0, 0))) for day in starts]
+        if status in LIVE_STATUSES:
+            platform = origin == Session.Origin.PLATFORM
+            totals["booked" if platform else "outside"] += n
+            counts[index][0 if platform else 1] += n
+    timeline = [TimelinePoint(day, *pair) for day, pair in zip(starts, counts, strict=True)]
     return SessionTotals(**totals), timeline
-
-
-def _local_date(bucket, period: ReportPeriod) -> dt.date:
-    if isinstance(bucket, dt.datetime):
-        return bucket.astimezone(period.zone).date() if timezone.is_aware(bucket) else bucket.date()
-    return bucket
 
 
 def matches_as_of(program: Program, period: ReportPeriod) -> QuerySet[Match]:

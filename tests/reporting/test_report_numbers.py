@@ -177,3 +177,15 @@ def test_the_one_pass_totals_agree_with_the_plain_definition(march):
     period = march_in_toronto()
     totals, _timeline = selectors.sessions_counted(march, period)
     assert totals == selectors.session_totals(march, period)
+
+
+def test_weeks_turn_at_local_midnight_in_a_half_hour_zone(alice_and_bob):
+    kolkata = ZoneInfo("Asia/Kolkata")  # UTC+5:30: local midnight is 18:30 UTC
+    session(match=alice_and_bob, start=at(2026, 3, 8, 18, 20))  # Sun 8 Mar 23:50 local
+    session(match=alice_and_bob, start=at(2026, 3, 8, 18, 40))  # Mon 9 Mar 00:10 local
+    period = ReportPeriod(dt.date(2026, 3, 2), dt.date(2026, 3, 15), kolkata)
+    _totals, timeline = selectors.sessions_counted(alice_and_bob.program, period)
+    assert [(p.starts_on.isoformat(), p.booked) for p in timeline] == [
+        ("2026-03-02", 1),
+        ("2026-03-09", 1),
+    ]

@@ -16,7 +16,12 @@ from django.utils import timezone
 
 from programs.models import Group, Match, Session, User
 from scheduling import engine
-from scheduling.services import BOOKABLE_HOURS, SLOT_STEP_MINUTES, participants_of
+from scheduling.services import (
+    BOOKABLE_HOURS,
+    SLOT_STEP_MINUTES,
+    busy_versions,
+    participants_of,
+)
 
 INSIGHT_HELP = {
     "mutual": (
@@ -32,6 +37,34 @@ INSIGHT_HELP = {
         "insight. Connect your calendar to see when you are both free."
     ),
 }
+
+
+# Computed availability is reused for this long. A booking, reschedule or cancel of anyone
+# involved changes the key at once (services.busy_versions); a calendar sync shows up within
+# this time, well inside the busy cache's own refresh interval.
+PAYLOAD_CACHE_SECONDS = 60
+
+
+def payload_cache_key(
+    *,
+    participant_ids: list[int],
+    match_id: int,
+    viewer: User,
+    time_zone: str,
+    duration: int,
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime | None = None,
+) -> str:
+    now = now or timezone.now()
+    # Past flags change only when a slot starts, and slots start on the step grid.
+    step = SLOT_STEP_MINUTES * 60
+    bucket = int(now.timestamp()) // step
+    version = busy_versions(participant_ids)
+    return (
+        f"scheduling:availability:{match_id}:{viewer.pk}:{time_zone}:{duration}:"
+        f"{first_day}:{last_day}:{bucket}:{version}"
+    )
 
 
 def bookable_hours() -> engine.BookableHours:

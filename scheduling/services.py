@@ -15,12 +15,15 @@ writers for the whole database, so the same check inside the transaction is enou
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import logging
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,7 +36,6 @@ from programs.models import (
     SessionParticipant,
     SessionSeries,
     User,
-    validate_time_zone,
 )
 from scheduling.models import SessionInvite
 
@@ -117,11 +119,15 @@ def check_participant(*, match_or_group: MatchOrGroup, user: User) -> None:
         raise NotAParticipant("Not found.")
 
 
+@functools.cache
+def known_time_zones() -> frozenset[str]:
+    # available_timezones() walks the tz database on disk; once per process is enough.
+    return frozenset(available_timezones())
+
+
 def check_time_zone(name: str) -> ZoneInfo:
-    try:
-        validate_time_zone(name)
-    except Exception:
-        raise BookingRefused(f"{name!r} is not a known time zone, e.g. Europe/London.") from None
+    if not isinstance(name, str) or name not in known_time_zones():
+        raise BookingRefused(f"{name!r} is not a known time zone, e.g. Europe/London.")
     return ZoneInfo(name)
 
 
@@ -257,9 +263,28 @@ def do_create_session(
     SessionParticipant.objects.bulk_create(
         SessionParticipant(session=session, user=u) for u in users
     )
+    _bump_busy_versions(users)
     invite = SessionInvite.objects.create(session=session)
     _enqueue_invite(invite.pk)
     return session
+
+
+BUSY_VERSION_KEY = "scheduling:busy-version:{}"
+
+
+def busy_versions(user_ids: list[int]) -> str:
+    """A token that changes whenever a session of one of these people is booked or moved."""
+    keys = [BUSY_VERSION_KEY.format(pk) for pk in sorted(user_ids)]
+    found = cache.get_many(keys)
+    return ".".join(str(found.get(k, 0)) for k in keys)
+
+
+def _bump_busy_versions(users: list[User]) -> None:
+    def bump() -> None:
+        stamp = time.time_ns()
+        cache.set_many({BUSY_VERSION_KEY.format(u.pk): stamp for u in users}, timeout=None)
+
+    transaction.on_commit(bump)
 
 
 def _enqueue_invite(invite_id: int) -> None:
@@ -445,6 +470,7 @@ def session_reschedule(
     session.start, session.end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
     session.duration_minutes = duration
     session.save(update_fields=["start", "end", "duration_minutes", "updated_at"])
+    _bump_busy_versions(users)
     _mark_invite_changed(session, "rescheduled")
     return session
 
@@ -459,6 +485,7 @@ def session_cancel(*, session: Session, by: User, now: dt.datetime | None = None
     session.status = Session.Status.CANCELLED
     session.cancelled_at = now or timezone.now()
     session.save(update_fields=["status", "cancelled_at", "updated_at"])
+    _bump_busy_versions(list(session.participants.all()))
     _mark_invite_changed(session, "cancelled")
     return session
 

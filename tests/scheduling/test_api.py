@@ -190,3 +190,25 @@ def test_the_api_never_answers_with_a_server_error(alice_mentee, bob_mentor, nor
     assert failures == []
     assert 200 in statuses  # signed in: not everything was refused at the door
     assert 403 not in statuses, statuses
+
+
+def test_a_new_booking_shows_in_cached_availability_at_once(
+    api, alice_and_bob, bob_mentor, _clock, django_capture_on_commit_callbacks
+):
+    url = reverse("api_match_availability", args=[alice_and_bob.pk])
+    query = {"first_day": "2026-03-03", "days": 1, "duration": 30, "time_zone": "Europe/London"}
+
+    def slot_at_1500():
+        slots = api.get(url, query).json()["slots"]
+        return next(s for s in slots if s["start"] == "2026-03-03T15:00:00Z")
+
+    assert slot_at_1500()["bookable"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.session_book(
+            match_or_group=alice_and_bob,
+            start=dt.datetime(2026, 3, 3, 15, tzinfo=dt.UTC),
+            duration=30,
+            booked_by=bob_mentor,
+        )
+    after = slot_at_1500()
+    assert (after["bookable"], after["taken"]) == (False, True)

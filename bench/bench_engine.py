@@ -250,6 +250,20 @@ def group() -> dict[str, float]:
     median = _line("engine: heat_map() on prepared members", _time(call, 300))
     _line("engine: build 50 members + heat_map()", _time(build_and_call, 200))
     _line("engine + materialise every HeatCell", _time(call_and_materialise, 50))
+
+    # The same group with a full but ordinary calendar: 6 meetings a working day.
+    lighter = [
+        (who, tz, _blocks(rng, FIRST_DAY, days, 60), integrated) for who, tz, _, integrated in raw
+    ]
+
+    def build_lighter_and_call():
+        members = [
+            engine.Participant(id=who, time_zone=tz, integrated=integrated, busy=busy)
+            for who, tz, busy, integrated in lighter
+        ]
+        return engine.heat_map(members=members, request=request)
+
+    _line("60 blocks each: build + heat_map()", _time(build_lighter_and_call, 200))
     return {"median": median}
 
 

@@ -562,3 +562,23 @@ def invite_retry(*, session: Session, by: User) -> SessionInvite:
     invite.save(update_fields=["state", "attempts", "updated_at"])
     _enqueue_invite(invite.pk)
     return invite
+
+
+def invites_resume(*, user: User) -> int:
+    """Re-queue the invites of ``user``'s bookings that wait for their calendar (journey 7).
+
+    For the calendars app to call once the person has reconnected; safe to call any time,
+    since delivering an invite twice is harmless. Returns how many were queued.
+    """
+    waiting = list(
+        SessionInvite.objects.filter(
+            session__booked_by=user,
+            session__status__in=[Session.Status.SCHEDULED, Session.Status.CANCELLED],
+            state=SessionInvite.State.PENDING,
+        )
+        .exclude(last_error="")
+        .values_list("pk", flat=True)
+    )
+    for invite_id in waiting:
+        _send_to_worker(invite_id)
+    return len(waiting)

@@ -235,3 +235,16 @@ def test_reminders_go_out_once_even_when_the_task_runs_twice(alice_and_bob, alic
     assert invites.reminders_send(now=soon) == 0
     assert len(mail.outbox) == 2
     assert all(m.subject.startswith("Reminder") for m in mail.outbox)
+
+
+def test_invites_waiting_for_a_reconnect_are_sent_when_resumed(alice_and_bob, alice_mentee):
+    session = book(alice_and_bob, alice_mentee)
+    SessionInvite.objects.filter(session=session).update(
+        state=SessionInvite.State.PENDING,
+        last_error="Waiting for the calendar to be reconnected",
+    )
+    mail.outbox.clear()
+    assert services.invites_resume(user=alice_mentee) == 1
+    assert SessionInvite.objects.get(session=session).state == SessionInvite.State.SENT
+    assert len(mail.outbox) == 2
+    assert services.invites_resume(user=alice_mentee) == 0

@@ -23,7 +23,7 @@ from dateutil.rrule import MONTHLY, WEEKLY, rrule
 from .errors import InvalidRequest
 from .inputs import Frequency, Participant, SeriesRequest
 from .results import BUSY_CODE, STATE_OF_CODE, Occurrence
-from .slots import Grid, _check_people, _seconds, _Zones, participant_codes
+from .slots import Grid, ZoneCache, check_people, participant_codes, whole_seconds
 from .zones import wall_to_instant, zone
 
 
@@ -72,7 +72,7 @@ def recurrence(
     Raises :class:`InvalidRequest` for an empty group, duplicate ids or a viewer who is not a
     participant.
     """
-    people = _check_people(participants, "participant")
+    people = check_people(participants, "participant")
     viewer = next((person for person in people if person.id == viewer_id), None)
     if viewer is None:
         raise InvalidRequest(f"the viewer {viewer_id!r} is not one of the participants")
@@ -80,10 +80,10 @@ def recurrence(
     # Occurrences are whole seconds on the engine's grid; sub-second parts are dropped there
     # only, the reported times keep them.
     starts = [math.floor(start.timestamp()) for start, _ in times]
-    duration = _seconds(series.duration)
-    before, after = _seconds(series.buffer_before), _seconds(series.buffer_after)
+    duration = whole_seconds(series.duration)
+    before, after = whole_seconds(series.buffer_before), whole_seconds(series.buffer_after)
     grid = Grid.of_starts(starts)
-    zones = _Zones(starts[0] - before, starts[-1] + duration + after)
+    zones = ZoneCache(starts[0] - before, starts[-1] + duration + after)
     codes = [
         participant_codes(
             person,
@@ -96,7 +96,7 @@ def recurrence(
         )[0]
         for person in people
     ]
-    cutoff = series.now.timestamp() + _seconds(series.min_notice)
+    cutoff = series.now.timestamp() + whole_seconds(series.min_notice)
     out = []
     for index, (start, end) in enumerate(times):
         past = start.timestamp() < cutoff

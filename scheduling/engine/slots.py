@@ -162,7 +162,7 @@ def slot_grid(*, viewer_tz: ZoneInfo, first_day: date, last_day: date, step: int
     )
 
 
-class _Zones:
+class ZoneCache:
     """Per-call caches: one timeline per zone, and one hours list and hours code string per
     (zone, hours), so a group sharing a zone and the default hours pays for them once.
     Nothing outlives the call."""
@@ -213,7 +213,7 @@ class _Zones:
         return found
 
 
-def participant_busy(person: Participant, zones: _Zones) -> tuple[list[int], list[int]]:
+def participant_busy(person: Participant, zones: ZoneCache) -> tuple[list[int], list[int]]:
     """The person's merged busy blocks inside the call's span as ``(starts, ends)``, all-day
     events included."""
     starts, ends = person._busy_starts, person._busy_ends
@@ -265,7 +265,7 @@ def participant_codes(
     duration: int,
     before: int,
     after: int,
-    zones: _Zones,
+    zones: ZoneCache,
 ) -> tuple[bytes, tuple[list[int], list[int]] | None]:
     """One state code per grid slot for ``person``, and their busy blocks if ``revealed``.
 
@@ -285,7 +285,8 @@ def participant_codes(
     return merged.to_bytes(len(codes), "little"), (lows, highs)
 
 
-def _check_people(people: Sequence[Participant], what: str) -> tuple[Participant, ...]:
+def check_people(people: Sequence[Participant], what: str) -> tuple[Participant, ...]:
+    """The group as a tuple, refused if empty, if not Participants or if ids repeat."""
     people = tuple(people)
     if not people:
         raise InvalidRequest(f"at least one {what} is needed")
@@ -312,7 +313,8 @@ def _clipped(lows: list[int], highs: list[int], bounds: list[Interval]) -> tuple
     return tuple(out)
 
 
-def _seconds(value: timedelta) -> int:
+def whole_seconds(value: timedelta) -> int:
+    """A (checked, non-negative) duration in whole seconds, rounded up."""
     return math.ceil(value.total_seconds())
 
 
@@ -347,21 +349,21 @@ def availability(
     Raises :class:`InvalidRequest` for an empty group, duplicate ids or a viewer who is not a
     participant; the inputs themselves were checked when built.
     """
-    people = _check_people(participants, "participant")
+    people = check_people(participants, "participant")
     viewer = next((person for person in people if person.id == viewer_id), None)
     if viewer is None:
         raise InvalidRequest(f"the viewer {viewer_id!r} is not one of the participants")
     tz = zone(request.viewer_tz)
-    step = _seconds(request.step)
-    duration = _seconds(request.duration)
-    before, after = _seconds(request.buffer_before), _seconds(request.buffer_after)
+    step = whole_seconds(request.step)
+    duration = whole_seconds(request.duration)
+    before, after = whole_seconds(request.buffer_before), whole_seconds(request.buffer_after)
 
     grid = slot_grid(
         viewer_tz=tz, first_day=request.first_day, last_day=request.last_day, step=step
     )
     starts = grid.starts
     n = len(starts)
-    zones = _Zones(grid.lo - before, grid.hi + duration + after, known=(tz, grid.span))
+    zones = ZoneCache(grid.lo - before, grid.hi + duration + after, known=(tz, grid.span))
     codes: list[bytes] = []
     busy: dict[Hashable, tuple[Interval, ...]] = {}
     for person in people:
@@ -380,7 +382,7 @@ def availability(
             busy[person.id] = _clipped(*blocks, grid.bounds)
 
     past_count = bisect_left(
-        starts, math.ceil(request.now.timestamp() + _seconds(request.min_notice))
+        starts, math.ceil(request.now.timestamp() + whole_seconds(request.min_notice))
     )
     # Bookable = no participant busy and not past. BUSY is the only odd code, so OR-ing the
     # participants' code strings as one big integer and keeping bit 0 of each byte finds
@@ -432,18 +434,18 @@ def heat_map(*, members: Sequence[Participant], request: SlotRequest) -> HeatMap
     Raises :class:`InvalidRequest` for an empty group, duplicate ids or more than
     :data:`MAX_MEMBERS` members.
     """
-    people = _check_people(members, "member")
+    people = check_people(members, "member")
     if len(people) > MAX_MEMBERS:
         raise InvalidRequest(f"{len(people)} members; a heat map takes at most {MAX_MEMBERS}")
     tz = zone(request.viewer_tz)
-    step = _seconds(request.step)
-    duration = _seconds(request.duration)
-    before, after = _seconds(request.buffer_before), _seconds(request.buffer_after)
+    step = whole_seconds(request.step)
+    duration = whole_seconds(request.duration)
+    before, after = whole_seconds(request.buffer_before), whole_seconds(request.buffer_after)
     grid = slot_grid(
         viewer_tz=tz, first_day=request.first_day, last_day=request.last_day, step=step
     )
     n = len(grid.starts)
-    zones = _Zones(grid.lo - before, grid.hi + duration + after, known=(tz, grid.span))
+    zones = ZoneCache(grid.lo - before, grid.hi + duration + after, known=(tz, grid.span))
     codes = []
     for person in people:
         person_codes, _ = participant_codes(
@@ -462,7 +464,7 @@ def heat_map(*, members: Sequence[Participant], request: SlotRequest) -> HeatMap
     for person_codes in codes:
         free += int.from_bytes(person_codes.translate(_IS_FREE), "little")
     past_count = bisect_left(
-        grid.starts, math.ceil(request.now.timestamp() + _seconds(request.min_notice))
+        grid.starts, math.ceil(request.now.timestamp() + whole_seconds(request.min_notice))
     )
     return HeatMap(
         member_ids=tuple(person.id for person in people),

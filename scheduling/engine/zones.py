@@ -78,10 +78,6 @@ class Timeline:
     ends: tuple[int, ...]
     offsets: tuple[int, ...]
 
-    @property
-    def pieces(self) -> zip[tuple[int, int, int]]:
-        return zip(self.starts, self.ends, self.offsets, strict=True)
-
     def wall(self, instant: int) -> int:
         """The local epoch of ``instant``, which must lie inside the timeline."""
         return instant + self.offsets[bisect_right(self.starts, instant) - 1]

@@ -194,6 +194,7 @@ def connection_upsert(*, user: User, grant: GrantedAccount) -> CalendarConnectio
             existing = CalendarConnection(
                 user=user, provider=grant.provider, account_email=grant.account_email.lower()
             )
+        was_broken = existing.status == CalendarConnection.Status.NEEDS_RECONNECT
         existing.access_token = grant.access_token
         existing.refresh_token = grant.refresh_token or existing.refresh_token
         existing.token_expires_at = grant.expires_at
@@ -204,9 +205,20 @@ def connection_upsert(*, user: User, grant: GrantedAccount) -> CalendarConnectio
         existing.reconnect_emailed_at = None
         existing.last_error = ""
         existing.save()
+        if was_broken:
+            # Journey 7: invite writes that waited for this reconnect go out now.
+            transaction.on_commit(lambda: _resume_invites(user))
     connection_refresh_calendars(connection=existing)
     sync_enqueue_connection(connection_id=existing.pk)
     return existing
+
+
+def _resume_invites(user: User) -> None:
+    try:
+        from scheduling.services import invites_resume
+    except ImportError:  # booking not installed: nothing waits
+        return
+    invites_resume(user=user)
 
 
 def connection_refresh_calendars(*, connection: CalendarConnection) -> list[ConnectedCalendar]:

@@ -34,10 +34,7 @@ NARROW = 460  # drawing width of charts that sit in a half-width report section
 class ProgramReportAdmin(OrgScopedAdmin):
     list_display = [
         "name",
-        "organization",
         "kind",
-        "starts_on",
-        "ends_on",
         "participants",
         "matches",
         "waiting",
@@ -49,7 +46,6 @@ class ProgramReportAdmin(OrgScopedAdmin):
         "report_link",
     ]
     list_display_links = ["name"]
-    list_filter = ["kind"]
     search_fields = ["name"]
     list_select_related = ["organization"]
 
@@ -63,13 +59,24 @@ class ProgramReportAdmin(OrgScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_list_display(self, request):
+        # Staff see one organization; only superusers need to tell organizations apart.
+        if request.user.is_superuser:
+            return ["name", "organization", *self.list_display[1:]]
+        return self.list_display
+
     def get_list_filter(self, request):
-        return ["kind", "organization"] if request.user.is_superuser else ["kind"]
+        # A filter sidebar would squeeze the figures off screen; staff rarely run many programs.
+        return ["organization", "kind"] if request.user.is_superuser else []
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": "Program reports", **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     def get_queryset(self, request):
         return selectors.programs_compared(super().get_queryset(request))
 
-    @admin.display(description="Mentees & mentors", ordering="participant_count")
+    @admin.display(description="People", ordering="participant_count")
     def participants(self, obj):
         return obj.participant_count
 
@@ -81,11 +88,11 @@ class ProgramReportAdmin(OrgScopedAdmin):
     def waiting(self, obj):
         return obj.waiting_count
 
-    @admin.display(description="Booked via Together", ordering="booked_count")
+    @admin.display(description="Via Together", ordering="booked_count")
     def booked(self, obj):
         return obj.booked_count
 
-    @admin.display(description="Done outside", ordering="outside_count")
+    @admin.display(description="Outside", ordering="outside_count")
     def outside(self, obj):
         return obj.outside_count
 

@@ -58,6 +58,8 @@ def test_a_program_admin_reads_the_report_in_a_browser(
     page.click("input[type=submit]")
     page.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
     page.click("text=Program reports")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report-list.png"), full_page=True)
     page.click("text=Open report")
     page.fill("#id_start", "2026-03-01")
     page.fill("#id_end", "2026-03-31")
@@ -68,8 +70,8 @@ def test_a_program_admin_reads_the_report_in_a_browser(
     assert page.locator("svg.report-chart").count() == 4
     headline = page.locator(".report-headline").inner_text()
     assert "75%" in headline
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
 
     page.click(".report-headline a[href*=matches-waiting]")
     assert "erin@northwind-partners.example" in page.locator("#result_list").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "report-drilldown.png"), full_page=True)

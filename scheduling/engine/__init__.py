@@ -46,8 +46,9 @@ Example::
                                  now=datetime(2024, 3, 1, tzinfo=UTC))
     result = engine.availability(participants=[alice, bob], viewer_id="alice",
                                  request=request)
-    green = [slot for slot in result.slots if slot.bookable]   # both free, not past
-    dates = engine.bookable_dates(result)                      # highlight / grey out
+    dates = engine.bookable_dates(result)                 # highlight / grey out dates
+    monday = result.slots_on(date(2024, 3, 4))            # the time list of one date
+    green = [slot for slot in monday if slot.bookable]    # both free, not past
 
 The decisions, in one place:
 
@@ -69,6 +70,8 @@ The decisions, in one place:
   (hours are a profile setting, not calendar data), so the slot is not bookable.
 - **Insight**: a viewer sees a participant's calendar only when both are integrated (the
   viewer's own when the viewer is). Hidden calendars give ``unknown``, which never blocks.
+  A group's heat map is shared by its members, so there each member shows by their own
+  integration: free or busy if integrated, unknown if not.
 - **Past**: a slot starting before ``now + min_notice`` is past and not bookable but kept
   in the output, flagged, because the wizard greys it out. A date is past when it is before
   today in the viewer's zone.

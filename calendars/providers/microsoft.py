@@ -12,6 +12,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import msal
@@ -43,6 +44,7 @@ APP_SCOPES = ["https://graph.microsoft.com/.default"]
 # getSchedule takes at most 20 schedules per request and a window shorter than 62 days.
 SCHEDULE_BATCH = 20
 SCHEDULE_WINDOW = dt.timedelta(days=61)
+GRAPH_CONCURRENCY = 4
 SHOW_AS_KIND = {"busy": "busy", "tentative": "tentative", "oof": "oof"}
 NEEDS_RECONNECT_CODES = {
     "invalid_grant",
@@ -136,8 +138,10 @@ class MicrosoftProvider:
     def _request(self, method: str, url: str, **kwargs) -> dict:
         if not url.startswith("http"):
             url = self.base + url
+        retried_auth = False
 
         def once():
+            nonlocal retried_auth
             if self._token is None:
                 self._token = self._token_getter()
             headers = {
@@ -151,16 +155,15 @@ class MicrosoftProvider:
                 )
             except requests.RequestException as exc:
                 raise TemporaryProviderError(f"Graph unreachable: {type(exc).__name__}") from None
-            if resp.status_code == 401 and not getattr(self, "_retried_auth", False):
+            if resp.status_code == 401 and not retried_auth:
                 # The cached token may have expired early: fetch a fresh one once.
-                self._retried_auth = True
+                retried_auth = True
                 self._token = self._token_getter()
                 return once()
             if resp.status_code >= 400:
                 raise map_response(resp)
             return resp.json() if resp.content else {}
 
-        self._retried_auth = False
         return call_with_retries(once)
 
     def account_email(self) -> str:
@@ -189,37 +192,49 @@ class MicrosoftProvider:
         """getSchedule for mailboxes (email addresses), 20 per request, windows < 62 days."""
         result: dict[str, list[BusyInterval]] = {c: [] for c in calendar_ids}
         self.last_errors = {}
+        requests_to_make = []
         window_start = start
         while window_start < end:
             window_end = min(end, window_start + SCHEDULE_WINDOW)
             for i in range(0, len(calendar_ids), SCHEDULE_BATCH):
-                chunk = calendar_ids[i : i + SCHEDULE_BATCH]
-                body = {
-                    "schedules": chunk,
-                    "startTime": {"dateTime": _graph_time(window_start), "timeZone": "UTC"},
-                    "endTime": {"dateTime": _graph_time(window_end), "timeZone": "UTC"},
-                    "availabilityViewInterval": 30,
-                }
-                resp = self._request("POST", f"{self.root}/calendar/getSchedule", json=body)
-                for schedule in resp.get("value", []):
-                    sid = schedule.get("scheduleId", "")
-                    key = next((c for c in chunk if c.lower() == sid.lower()), sid)
-                    if schedule.get("error"):
-                        self.last_errors[key] = schedule["error"].get("responseCode", "error")
-                        continue
-                    for item in schedule.get("scheduleItems", []):
-                        kind = SHOW_AS_KIND.get(item.get("status", ""))
-                        if not kind:
-                            continue
-                        result.setdefault(key, []).append(
-                            BusyInterval(
-                                start=_parse(item["start"]), end=_parse(item["end"]), kind=kind
-                            )
-                        )
+                requests_to_make.append(
+                    (calendar_ids[i : i + SCHEDULE_BATCH], window_start, window_end)
+                )
             window_start = window_end
+        if self._token is None:
+            self._token = self._token_getter()  # once, before the threads share it
+        # A few requests in flight at once (Graph allows 4 concurrent per app and mailbox);
+        # each is still one batch at the API's floor.
+        with ThreadPoolExecutor(max_workers=GRAPH_CONCURRENCY) as pool:
+            answers = list(pool.map(lambda job: (job[0], self._schedule(*job)), requests_to_make))
+        for chunk, resp in answers:
+            for schedule in resp.get("value", []):
+                sid = schedule.get("scheduleId", "")
+                key = next((c for c in chunk if c.lower() == sid.lower()), sid)
+                if schedule.get("error"):
+                    self.last_errors[key] = schedule["error"].get("responseCode", "error")
+                    continue
+                for item in schedule.get("scheduleItems", []):
+                    kind = SHOW_AS_KIND.get(item.get("status", ""))
+                    if not kind:
+                        continue
+                    result.setdefault(key, []).append(
+                        BusyInterval(
+                            start=_parse(item["start"]), end=_parse(item["end"]), kind=kind
+                        )
+                    )
         for key in self.last_errors:
             result.pop(key, None)
         return result
+
+    def _schedule(self, chunk: list[str], start: dt.datetime, end: dt.datetime) -> dict:
+        body = {
+            "schedules": chunk,
+            "startTime": {"dateTime": _graph_time(start), "timeZone": "UTC"},
+            "endTime": {"dateTime": _graph_time(end), "timeZone": "UTC"},
+            "availabilityViewInterval": 30,
+        }
+        return self._request("POST", f"{self.root}/calendar/getSchedule", json=body)
 
     def sync_events(
         self, *, calendar_id: str, start: dt.datetime, end: dt.datetime, sync_token: str

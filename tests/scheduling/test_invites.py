@@ -176,3 +176,53 @@ def test_a_provider_outage_marks_the_invite_failed_and_retry_sends_it(
     invite.refresh_from_db()
     assert invite.state == SessionInvite.State.SENT
     assert len(written_events(emulator)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_microsoft_booker_gets_one_event_with_a_teams_link(
+    emulator,  # noqa: F811
+    contoso,
+    carol_outsider,
+    mailoutbox,
+):
+    from programs import services as program_services
+    from tests import factories
+    from tests.calendars.conftest import CONTOSO_TENANT, MS_CLIENT
+
+    emulator.control(
+        "POST",
+        "/admin-consents",
+        {"client_id": MS_CLIENT["client_id"], "tenant": CONTOSO_TENANT},
+    )
+    OrganizationIntegration.objects.create(
+        organization=contoso,
+        provider="microsoft",
+        status=OrganizationIntegration.Status.ACTIVE,
+        tenant_id=CONTOSO_TENANT,
+        consented_at=timezone.now(),
+    )
+    dan = factories.person(contoso, "dan")
+    program = factories.one_to_one_program(
+        contoso,
+        starts_on=timezone.now().date(),
+        ends_on=timezone.now().date() + dt.timedelta(days=60),
+    )
+    match = program_services.match_create(program=program, mentee=dan, mentor=carol_outsider)
+    start = next_weekday_slot().replace(hour=10)  # 15:30 in Kolkata, 10:00 UTC for Dan
+    session = services.session_book(
+        match_or_group=match,
+        start=start,
+        duration=30,
+        booked_by=dan,
+        time_zone="UTC",
+        conferencing=services.Conferencing(kind="video"),
+    )
+    invite = SessionInvite.objects.get(session=session)
+    assert invite.state == SessionInvite.State.SENT, invite.last_error
+    assert invite.provider_name == "microsoft"
+    session.refresh_from_db()
+    assert "teams" in session.conference_url
+    (event,) = [e for e in written_events(emulator) if not e["deleted"]]
+    assert sorted(a["email"] for a in event["attendees"]) == [carol_outsider.email, dan.email]
+    assert event["transaction_id"]  # Graph's idempotency key
+    assert mailoutbox == []

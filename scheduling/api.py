@@ -92,7 +92,7 @@ class BookSerializer(serializers.Serializer):
     duration = serializers.IntegerField(min_value=1, max_value=1440)
     time_zone = serializers.CharField(required=False, max_length=64, validators=[_valid_time_zone])
     conferencing = serializers.ChoiceField(
-        choices=Session.Conferencing.values, default=Session.Conferencing.NONE
+        choices=Session.Conferencing.choices, default=Session.Conferencing.NONE
     )
     url = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
     location = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")

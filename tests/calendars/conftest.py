@@ -259,3 +259,19 @@ def emulator(emulator_server, settings):
 def _fast_password_hashing(settings):
     # Tests here create many members; password hashing is not what they test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def priya_it(northwind):
+    """Northwind's IT admin (staff)."""
+    from tests import factories
+
+    return factories.person(northwind, "priya", time_zone="America/Toronto", staff=True)
+
+
+@pytest.fixture
+def carol_it(contoso):
+    """Contoso's IT admin (staff)."""
+    from tests import factories
+
+    return factories.person(contoso, "carol", time_zone="Asia/Kolkata", staff=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import pytest
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -16,16 +15,6 @@ from calendars.providers import google
 from tests import factories
 from tests.calendars.conftest import SERVICE_ACCOUNT
 from tests.calendars.test_google_individual import follow_back
-
-
-@pytest.fixture
-def priya_it(northwind):
-    return factories.person(northwind, "priya", time_zone="America/Toronto", staff=True)
-
-
-@pytest.fixture
-def carol_it(contoso):
-    return factories.person(contoso, "carol", time_zone="Asia/Kolkata", staff=True)
 
 
 def connect_google_workspace(client, emulator, admin, *, delegate=True):

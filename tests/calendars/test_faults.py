@@ -12,7 +12,7 @@ from django.utils import timezone
 from calendars import selectors, services
 from calendars.models import CalendarConnection, OrganizationIntegration
 from calendars.providers.base import EventSpec
-from tests.calendars.test_domain_wide import admin_consent, carol_it  # noqa: F401
+from tests.calendars.test_domain_wide import admin_consent
 from tests.calendars.test_google_individual import connect_google, follow_back, start_connect
 
 
@@ -68,7 +68,7 @@ def test_a_graph_write_whose_answer_is_lost_is_not_doubled(
 
 def test_withdrawn_admin_consent_marks_the_microsoft_integration_failed(
     emulator, client, carol_it, contoso
-):  # noqa: F811
+):
     from calendars.providers import microsoft
 
     admin_consent(client, emulator, carol_it, "carol@contoso.example")

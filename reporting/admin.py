@@ -78,31 +78,31 @@ class ProgramReportAdmin(OrgScopedAdmin):
 
     @admin.display(description="People", ordering="participant_count")
     def participants(self, obj):
-        return obj.participant_count
+        return _to_report(obj, "participants", obj.participant_count)
 
     @admin.display(description="Matches", ordering="match_count")
     def matches(self, obj):
-        return obj.match_count
+        return _to_report(obj, "matches", obj.match_count)
 
     @admin.display(description="No session yet", ordering="waiting_count")
     def waiting(self, obj):
-        return obj.waiting_count
+        return _to_report(obj, "matches", obj.waiting_count)
 
     @admin.display(description="Via Together", ordering="booked_count")
     def booked(self, obj):
-        return obj.booked_count
+        return _to_report(obj, "sessions", obj.booked_count)
 
     @admin.display(description="Outside", ordering="outside_count")
     def outside(self, obj):
-        return obj.outside_count
+        return _to_report(obj, "sessions", obj.outside_count)
 
     @admin.display(description="Completed", ordering="completed_count")
     def completed(self, obj):
-        return obj.completed_count
+        return _to_report(obj, "sessions", obj.completed_count)
 
     @admin.display(description="Cancelled", ordering="cancelled_count")
     def cancelled(self, obj):
-        return obj.cancelled_count
+        return _to_report(obj, "sessions", obj.cancelled_count)
 
     @admin.display(description="Share via Together")
     def platform_share(self, obj):
@@ -236,6 +236,12 @@ REPORT_TABLE_SLUGS = {
     "adoption-people",
     "adoption-matches",
 }
+
+
+def _to_report(program, section: str, value) -> str:
+    """A figure in the comparison, linked to the report section that breaks it down."""
+    url = reverse("admin:reporting_programreport_change", args=[program.pk])
+    return format_html('<a href="{}#{}">{}</a>', url, section, value)
 
 
 def _sections(figures: selectors.ProgramFigures) -> list[tuple]:

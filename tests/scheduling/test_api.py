@@ -134,14 +134,18 @@ def test_the_schema_is_served(client):
 # --- schemathesis, in process over WSGI ----------------------------------------------
 
 
-def test_the_api_never_answers_with_a_server_error(alice_mentee, bob_mentor, northwind, _clock):
+def test_the_api_never_answers_with_a_server_error(
+    request, alice_mentee, bob_mentor, northwind, _clock
+):
     """schemathesis generates requests for every booking operation from /api/schema/ and
     sends them, signed in as Alice with a valid CSRF token; the one check: no 5xx.
 
     In process over WSGI: the requests transport trips over urllib3-future (installed by
     caldav's niquests), and the pytest plugin over this pytest; hypothesis drives it here.
     """
+    from django.core import signals
     from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
     from hypothesis import HealthCheck, given
     from hypothesis import settings as hypothesis_settings
 
@@ -163,6 +167,12 @@ def test_the_api_never_answers_with_a_server_error(alice_mentee, bob_mentor, nor
         "csrftoken": client.cookies["csrftoken"].value,
     }
     headers = {"X-CSRFToken": cookies["csrftoken"]}
+    # As Django's test client does: keep the test's transaction (and connection) open
+    # across requests instead of letting the WSGI handler close it after each one.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    request.addfinalizer(lambda: signals.request_started.connect(close_old_connections))
+    request.addfinalizer(lambda: signals.request_finished.connect(close_old_connections))
     schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
     schema = schema.include(path_regex=r"^/api/(matches|groups|sessions)/")
     failures = []
@@ -187,7 +197,7 @@ def test_the_api_never_answers_with_a_server_error(alice_mentee, bob_mentor, nor
 
         check()
     assert tested == 11
-    assert failures == []
+    assert failures[:5] == []  # the first few are enough to debug
     assert 200 in statuses  # signed in: not everything was refused at the door
     assert 403 not in statuses, statuses
 

@@ -113,11 +113,14 @@ def busy_for(users, start: dt.datetime, end: dt.datetime) -> dict[int, PersonBus
     cutoff = timezone.now() - dt.timedelta(seconds=settings.CALENDAR_STALE_AFTER_SECONDS)
     result = {}
     for user in users:
-        integrated = bool(active_conns.get(user.pk)) or user.pk in org_cover
+        # A member the organization's grant cannot read (last sync failed) has no insight.
+        failed_member = user.pk in member_syncs and not member_syncs[user.pk].ok
+        org_ok = user.pk in org_cover and not failed_member
+        integrated = bool(active_conns.get(user.pk)) or org_ok
         stale = False
         if integrated:
             times = [c.last_synced_at for c in active_conns.get(user.pk, [])]
-            if user.pk in org_cover:
+            if org_ok:
                 ms = member_syncs.get(user.pk)
                 times.append(ms.last_synced_at if ms else None)
             stale = any(t is None or t < cutoff for t in times)

@@ -111,3 +111,22 @@ def test_the_management_command_syncs_everyone_with_a_summary(emulator, client, 
     assert "Synced 1 connections (0 failed)" in out.getvalue()
     assert "1/1" in out.getvalue()
     assert BusyBlock.objects.filter(user=alice_mentee).count() == 1
+
+
+def test_a_member_the_organization_grant_cannot_read_is_not_integrated(alice_mentee, northwind):
+    from calendars.models import MemberSync, OrganizationIntegration
+
+    integration = OrganizationIntegration.objects.create(
+        organization=northwind, provider="google", status="active"
+    )
+    MemberSync.objects.create(
+        integration=integration,
+        user=alice_mentee,
+        ok=False,
+        error="notFound",
+        last_synced_at=timezone.now(),
+    )
+    result = selectors.busy_for(
+        [alice_mentee], timezone.now(), timezone.now() + dt.timedelta(days=1)
+    )
+    assert result[alice_mentee.pk].integrated is False

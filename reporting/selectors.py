@@ -340,26 +340,34 @@ def sessions_counted(
     return SessionTotals(**totals), timeline
 
 
-def matches_as_of(program: Program, period: ReportPeriod) -> QuerySet[Match]:
-    """Matches made before the period ends, annotated with their live sessions up to then."""
-    live = Q(sessions__status__in=LIVE_STATUSES, sessions__start__lt=period.end_at)
-    return Match.objects.filter(program=program, matched_at__lt=period.end_at).annotate(
-        first_session_at=Min("sessions__start", filter=live),
-        live_sessions=Count("sessions", filter=live),
-    )
-
-
 def match_progress(program: Program, period: ReportPeriod) -> list[MatchProgress]:
-    rows = (
-        matches_as_of(program, period)
-        .order_by("matched_at", "pk")
-        .values_list(
-            "pk", "mentee_id", "mentor_id", "matched_at", "first_session_at", "live_sessions"
+    """Matches made before the period ends, with their live sessions up to then (2 queries).
+
+    Sessions are grouped by match on their own and joined to the matches here: on PostgreSQL
+    that is about half the work of grouping the match-session join by match.
+    """
+    sessions = {
+        match_id: (first, count)
+        for match_id, first, count in Session.objects.filter(
+            program=program,
+            match__isnull=False,
+            status__in=LIVE_STATUSES,
+            start__lt=period.end_at,
         )
+        .order_by()
+        .values("match_id")
+        .annotate(first=Min("start"), n=Count("pk"))
+        .values_list("match_id", "first", "n")
+    }
+    matches = (
+        Match.objects.filter(program=program, matched_at__lt=period.end_at)
+        .order_by("matched_at", "pk")
+        .values_list("pk", "mentee_id", "mentor_id", "matched_at")
     )
-    # Plain fetch, not .iterator(): on PostgreSQL that opens a server-side cursor and costs
-    # extra round trips, while 5,000 rows of six integers and dates fit easily in memory.
-    return [MatchProgress(*row) for row in rows]
+    return [
+        MatchProgress(pk, mentee_id, mentor_id, matched_at, *sessions.get(pk, (None, 0)))
+        for pk, mentee_id, mentor_id, matched_at in matches
+    ]
 
 
 def matches_in_first_session_bucket(matches: list[MatchProgress], slug: str) -> list:

@@ -257,3 +257,24 @@ def reconnect_todos(user: User) -> list[TodoItem]:
             urgent=True,
         )
     ]
+
+
+@todo_source
+def organization_integration_todos(user: User) -> list[TodoItem]:
+    """Org staff: one item while the organization's domain-wide integration is broken."""
+    if not (user.is_staff and user.organization_id):
+        return []
+    failed = OrganizationIntegration.objects.filter(
+        organization_id=user.organization_id, status=OrganizationIntegration.Status.FAILED
+    ).first()
+    if failed is None:
+        return []
+    return [
+        TodoItem(
+            key="reconnect-organization-calendar",
+            title="Fix your organization's calendar integration",
+            detail=f"{failed.get_provider_display()} no longer lets Together read members' calendars.",
+            url=reverse("calendars:org_integration"),
+            urgent=True,
+        )
+    ]

@@ -707,9 +707,29 @@ def organization_microsoft_complete(
 def organization_integration_mark_failed(
     *, integration: OrganizationIntegration, reason: str
 ) -> None:
-    OrganizationIntegration.objects.filter(pk=integration.pk).update(
-        status=OrganizationIntegration.Status.FAILED, last_error=reason[:500]
-    )
+    """Mark the domain-wide grant broken; the admin who consented gets one email per breakage
+    (the status change), and org staff get a To-Do item until it works again."""
+    changed = OrganizationIntegration.objects.filter(
+        pk=integration.pk, status=OrganizationIntegration.Status.ACTIVE
+    ).update(status=OrganizationIntegration.Status.FAILED, last_error=reason[:500])
+    integration.status = OrganizationIntegration.Status.FAILED
+    admin = integration.consented_by
+    if changed and admin is not None:
+        context = {
+            "user": admin,
+            "integration": integration,
+            "url": settings.SITE_URL + reverse("calendars:org_integration"),
+        }
+        transaction.on_commit(
+            lambda: send_mail(
+                subject=render_to_string(
+                    "calendars/email/org_action_required_subject.txt", context
+                ).strip(),
+                message=render_to_string("calendars/email/org_action_required.txt", context),
+                from_email=None,
+                recipient_list=[admin.email],
+            )
+        )
 
 
 @transaction.atomic

@@ -123,11 +123,24 @@ def test_it_stores_the_service_account_key_encrypted(emulator, client, priya_it)
 def test_withdrawn_delegation_marks_the_integration_failed_and_degrades_insight(
     emulator, client, priya_it, alice_mentee
 ):
+    from django.core import mail
+
     integration = connect_google_workspace(client, emulator, priya_it)
     emulator.control("POST", "/faults", {"kind": "withdraw_delegation", "org": "Northwind"})
-    services.sync_organization(integration_id=integration.pk)
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.sync_organization(integration_id=integration.pk)
+        services.sync_organization(integration_id=integration.pk)
     integration.refresh_from_db()
     assert integration.status == "failed"
+    assert [m.to for m in mail.outbox] == [[priya_it.email]]  # one email, to the consenting admin
+    client.force_login(priya_it)
+    home = client.get(reverse("home")).content
+    assert (
+        home.count(b"Fix your organization&#x27;s calendar integration")
+        + home.count(b"Fix your organization's calendar integration")
+        == 1
+    )
     busy = selectors.busy_for([alice_mentee], timezone.now(), timezone.now() + dt.timedelta(days=3))
     assert busy[alice_mentee.pk].integrated is False
 

@@ -48,7 +48,7 @@ def browser_page(monkeypatch):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_program_admin_reads_the_report_in_a_browser(
-    live_server, browser_page, march, priya_admin
+    march, priya_admin, live_server, browser_page
 ):
     services.membership_add(program=march, user=priya_admin, role=Membership.Role.ADMIN)
     page = browser_page

@@ -278,26 +278,36 @@ if PRODUCTION and not _encryption_keys:
 TOGETHER_ENCRYPTION_KEYS = [k.strip() for k in _encryption_keys if k.strip()]
 
 # Provider endpoints: production defaults are the real providers; tests and the demo point
-# them at the local emulator by configuration alone.
+# them at the local emulator by configuration alone. CALENDAR_EMULATOR_URL (the emulator's
+# TLS base, e.g. https://127.0.0.1:8766) changes every endpoint default at once.
+_calendar_emulator = env.str("CALENDAR_EMULATOR_URL", default="").strip().rstrip("/")
+if _calendar_emulator and PRODUCTION:
+    raise ImproperlyConfigured("CALENDAR_EMULATOR_URL cannot be set when TOGETHER_ENV=production")
+_em = _calendar_emulator
 GOOGLE_OAUTH_CLIENT_ID = env.str("GOOGLE_OAUTH_CLIENT_ID", default="")
 GOOGLE_OAUTH_CLIENT_SECRET = env.str("GOOGLE_OAUTH_CLIENT_SECRET", default="")
 GOOGLE_OAUTH_AUTH_URI = env.str(
-    "GOOGLE_OAUTH_AUTH_URI", default="https://accounts.google.com/o/oauth2/v2/auth"
+    "GOOGLE_OAUTH_AUTH_URI",
+    default=f"{_em}/o/oauth2/v2/auth" if _em else "https://accounts.google.com/o/oauth2/v2/auth",
 )
 GOOGLE_OAUTH_TOKEN_URI = env.str(
-    "GOOGLE_OAUTH_TOKEN_URI", default="https://oauth2.googleapis.com/token"
+    "GOOGLE_OAUTH_TOKEN_URI",
+    default=f"{_em}/token" if _em else "https://oauth2.googleapis.com/token",
 )
-GOOGLE_REVOKE_URI = env.str("GOOGLE_REVOKE_URI", default="https://oauth2.googleapis.com/revoke")
+GOOGLE_REVOKE_URI = env.str(
+    "GOOGLE_REVOKE_URI", default=f"{_em}/revoke" if _em else "https://oauth2.googleapis.com/revoke"
+)
 GOOGLE_CALENDAR_API_ENDPOINT = env.str(
-    "GOOGLE_CALENDAR_API_ENDPOINT", default="https://www.googleapis.com/calendar/v3/"
+    "GOOGLE_CALENDAR_API_ENDPOINT",
+    default=f"{_em}/calendar/v3/" if _em else "https://www.googleapis.com/calendar/v3/",
 )
 MICROSOFT_CLIENT_ID = env.str("MICROSOFT_CLIENT_ID", default="")
 MICROSOFT_CLIENT_SECRET = env.str("MICROSOFT_CLIENT_SECRET", default="")
 MICROSOFT_AUTHORITY_HOST = env.str(
-    "MICROSOFT_AUTHORITY_HOST", default="https://login.microsoftonline.com"
+    "MICROSOFT_AUTHORITY_HOST", default=_em or "https://login.microsoftonline.com"
 ).rstrip("/")
 MICROSOFT_GRAPH_URL = env.str(
-    "MICROSOFT_GRAPH_URL", default="https://graph.microsoft.com/v1.0"
+    "MICROSOFT_GRAPH_URL", default=f"{_em}/v1.0" if _em else "https://graph.microsoft.com/v1.0"
 ).rstrip("/")
 # A CA bundle for provider HTTPS (the emulator's test CA); empty means the system store.
 CALENDAR_CA_BUNDLE = env.str("CALENDAR_CA_BUNDLE", default="")

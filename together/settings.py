@@ -5,6 +5,7 @@ the console, DEBUG on. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis
 TOGETHER_ENV=production turns on the deployment settings and demands real secrets.
 """
 
+import base64
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
@@ -276,6 +277,15 @@ _encryption_keys = env.list("TOGETHER_ENCRYPTION_KEYS", default=[])
 if PRODUCTION and not _encryption_keys:
     raise ImproperlyConfigured("TOGETHER_ENCRYPTION_KEYS must be set when TOGETHER_ENV=production")
 TOGETHER_ENCRYPTION_KEYS = [k.strip() for k in _encryption_keys if k.strip()]
+for _key in TOGETHER_ENCRYPTION_KEYS:
+    try:
+        _valid_key = len(base64.urlsafe_b64decode(_key.encode())) == 32
+    except ValueError:
+        _valid_key = False
+    if not _valid_key:
+        raise ImproperlyConfigured(
+            "TOGETHER_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes), comma-separated"
+        )
 
 # Provider endpoints: production defaults are the real providers; tests and the demo point
 # them at the local emulator by configuration alone. CALENDAR_EMULATOR_URL (the emulator's

@@ -3,45 +3,11 @@ Disconnect."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from calendars.models import BusyBlock, CalendarConnection
 from tests import factories
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser_page():
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.fail("Chromium is missing: run `bash scripts/install-browser.sh` once")
-    from playwright.sync_api import sync_playwright
-
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        # The emulator's TLS certificate comes from a test CA the browser does not know.
-        context = browser.new_context(ignore_https_errors=True)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield page
-        context.close()
-        browser.close()
+from tests.calendars.conftest import ARTIFACTS
 
 
 @pytest.mark.browser

@@ -49,7 +49,7 @@ def session(*, match=None, group=None, start, status="scheduled", origin="platfo
     return created
 
 
-def report_url(program, **query) -> str:
+def report_url(program) -> str:
     return reverse("admin:reporting_programreport_change", args=[program.pk])
 
 

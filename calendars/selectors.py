@@ -74,7 +74,10 @@ def _active_integrations_by_user(users: list[User]) -> dict[int, OrganizationInt
 
 
 def busy_for(users, start: dt.datetime, end: dt.datetime) -> dict[int, PersonBusy]:
-    """Cached busy intervals of each person overlapping [start, end), merged by nothing.
+    """Each person's cached busy intervals overlapping [start, end), keyed by user id.
+
+    Intervals are as synced (sorted by start, not merged, kinds "busy" | "tentative" |
+    "oof"); only calendars the person checks for conflicts, and only working sources, count.
 
     `integrated` is False when the person has no working connection (none, or every one
     needs reconnecting) and no active organization integration covers them; their intervals

@@ -124,3 +124,18 @@ def test_it_creates_one_teams_event_per_idempotency_key(emulator, carol_client, 
     assert len([e for e in emulator.written() if not e["deleted"]]) == 1
     provider.delete_event(calendar_id=target.calendar_id, event_id=first.event_id)
     provider.delete_event(calendar_id=target.calendar_id, event_id=first.event_id)
+
+
+def test_it_marks_needs_reconnect_when_calendar_permission_is_removed(
+    emulator, carol_client, carol_outsider
+):
+    connect_outlook(carol_client, emulator)
+    connection = CalendarConnection.objects.get(user=carol_outsider)
+    emulator.control(
+        "POST",
+        "/faults",
+        {"kind": "remove_scopes", "account": CAROL, "scopes": ["Calendars.ReadWrite"]},
+    )
+    services.sync_connection(connection_id=connection.pk)
+    connection.refresh_from_db()
+    assert connection.status == "needs_reconnect"

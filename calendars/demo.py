@@ -1,45 +1,51 @@
-"""Demo extension: a few busy blocks so the demo's booking pages show insight.
+"""Demo extension: connect the demo organization to the provider emulator, domain-wide.
 
-The demo runs without any provider, so it stores cached blocks directly as if synced from a
-CalDAV account; nothing here is used outside `manage.py demo`.
+`scripts/demo.sh` starts the emulator with emulator/fixtures/together-demo.json (the demo
+people's Google Workspace calendars, busy times of every kind, and Northwind's delegation)
+and sets CALENDAR_EMULATOR_URL. Here Northwind's IT admin "uploads" the emulator's
+service-account key, verification impersonates a member, and the first sync fills the
+busy-time cache through the real Google client libraries. Only `manage.py demo` calls this.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 
-from django.utils import timezone
+import requests
+from django.conf import settings
+
+DEMO_SERVICE_ACCOUNT = "together-sync@together-demo.iam.gserviceaccount.com"
 
 
-def demo_calendars(demo) -> None:
-    from calendars.models import BusyBlock, CalendarConnection, ConnectedCalendar
+def demo_calendars(demo, *, out=print) -> None:
+    from calendars import services
+    from programs.models import User
 
-    now = timezone.now().replace(minute=0, second=0, microsecond=0)
-    for i, (local, person) in enumerate(sorted(demo.people.items())[:6]):
-        conn = CalendarConnection.objects.create(
-            user=person,
-            provider="caldav",
-            account_email=person.email,
-            caldav_url="http://127.0.0.1:5232/",
-            last_synced_at=timezone.now(),
+    emulator = settings.CALENDAR_EMULATOR_URL
+    if not emulator:
+        out(
+            "Calendar emulator not configured (CALENDAR_EMULATOR_URL): the demo has no calendar insight."
         )
-        cal = ConnectedCalendar.objects.create(
-            connection=conn,
-            calendar_id=f"demo-{local}",
-            name="Work",
-            primary=True,
-            can_write=True,
-            check_conflicts=True,
-            is_destination=True,
-            last_synced_at=timezone.now(),
+        return
+    try:
+        response = requests.get(
+            f"{emulator}/_emulator/service-accounts/{DEMO_SERVICE_ACCOUNT}/key",
+            verify=settings.CALENDAR_CA_BUNDLE or True,
+            timeout=10,
         )
-        BusyBlock.objects.bulk_create(
-            BusyBlock(
-                user=person,
-                calendar=cal,
-                start=now + dt.timedelta(days=d, hours=(i * 3 + d) % 10),
-                end=now + dt.timedelta(days=d, hours=(i * 3 + d) % 10 + 1),
-                kind="busy" if d % 4 else "tentative",
-            )
-            for d in range(1, 21)
+        response.raise_for_status()
+    except requests.RequestException as error:
+        out(
+            f"Calendar emulator not reachable at {emulator} ({error}); the demo has no calendar insight."
         )
+        return
+    admin = User.objects.get(email=f"programs@{demo.organization.domains.first().domain}")
+    integration = services.organization_google_start(
+        organization=demo.organization, admin=admin, key_json=json.dumps(response.json())
+    )
+    if services.organization_google_verify(integration=integration, member=demo.people["ada"]):
+        out(
+            "Northwind is connected to Google Workspace (emulated), domain-wide; busy times sync after loading."
+        )
+    else:
+        out(f"Domain-wide verification failed: {integration.last_error}")

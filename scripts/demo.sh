@@ -1,12 +1,37 @@
 #!/usr/bin/env bash
-# One command: install everything, load the demo organization, and serve it on
-# http://127.0.0.1:8000 with the embedded default (SQLite, eager Celery, console email).
+# One command: install everything, start the calendar provider emulator, load the demo
+# organization (connected domain-wide to the emulated Google Workspace, busy times synced),
+# and serve it on http://127.0.0.1:8000 with the embedded default (SQLite, eager Celery,
+# console email).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 PY=.venv/bin/python
+EMU_PORT=${EMULATOR_PORT:-8765}
+EMU_TLS_PORT=${EMULATOR_TLS_PORT:-8766}
+mkdir -p .emulator
+
+$PY -m emulator --fixture emulator/fixtures/together-demo.json --port "$EMU_PORT" \
+  --tls-port "$EMU_TLS_PORT" --state-dir .emulator >.emulator/emulator.log 2>&1 &
+EMU_PID=$!
+trap 'kill $EMU_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do
+  curl -sf "http://127.0.0.1:$EMU_PORT/_emulator/health" >/dev/null 2>&1 && break
+  kill -0 $EMU_PID 2>/dev/null || { cat .emulator/emulator.log >&2; exit 1; }
+  sleep 0.2
+done
+
+# Point Together's calendar integrations at the emulator (settings refuse this in production).
+export CALENDAR_EMULATOR_URL="https://127.0.0.1:$EMU_TLS_PORT"
+export CALENDAR_CA_BUNDLE="$PWD/.emulator/tls/ca.pem"
+export GOOGLE_OAUTH_CLIENT_ID=together-demo.apps.googleusercontent.com
+export GOOGLE_OAUTH_CLIENT_SECRET=demo-google-client-secret
+export MICROSOFT_CLIENT_ID=6c1c5a53-4f4e-4b8e-9d1a-7b0f0e2a1d01
+export MICROSOFT_CLIENT_SECRET=demo-microsoft-client-secret
+
 $PY manage.py migrate --no-input -v0
 $PY manage.py demo
 echo
+echo "Calendar emulator: http://127.0.0.1:$EMU_PORT/ and https://127.0.0.1:$EMU_TLS_PORT/ (log in .emulator/)"
 echo "Together is running at http://127.0.0.1:${PORT:-8000}/ (Ctrl-C to stop)"
-exec $PY manage.py runserver "127.0.0.1:${PORT:-8000}"
+$PY manage.py runserver "127.0.0.1:${PORT:-8000}"

@@ -294,6 +294,7 @@ _calendar_emulator = env.str("CALENDAR_EMULATOR_URL", default="").strip().rstrip
 if _calendar_emulator and PRODUCTION:
     raise ImproperlyConfigured("CALENDAR_EMULATOR_URL cannot be set when TOGETHER_ENV=production")
 _em = _calendar_emulator
+CALENDAR_EMULATOR_URL = _calendar_emulator
 GOOGLE_OAUTH_CLIENT_ID = env.str("GOOGLE_OAUTH_CLIENT_ID", default="")
 GOOGLE_OAUTH_CLIENT_SECRET = env.str("GOOGLE_OAUTH_CLIENT_SECRET", default="")
 GOOGLE_OAUTH_AUTH_URI = env.str(

@@ -12,9 +12,8 @@ STRONG_KEY = "k3J!x9#Qv2@Lm8$Tz4%Wb7^Hn1&Rc6*Yp0(Ue5)Sd-Gf_Ai+Oj=Xl<Mq>Nr?Ks"
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}
-    }
+    # Start from a bare environment so nothing another test or the shell set leaks in.
+    clean = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
     clean.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

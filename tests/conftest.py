@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -10,6 +11,20 @@ from django.conf import settings
 from tests import factories
 
 _deselected_postgres: list[str] = []
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+# The flags this machine needs: no sandbox as root, and no background calls to the network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -114,3 +129,21 @@ def alice_and_bob(mentoring, alice_mentee, bob_mentor):
     from programs import services
 
     return services.match_create(program=mentoring, mentee=alice_mentee, mentor=bob_mentor)
+
+
+@pytest.fixture
+def chromium(monkeypatch):
+    """Debian's Chromium driven by Playwright. A missing browser fails the test, loudly."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            "Chromium is missing: run `bash scripts/install-browser.sh` (scripts/test.sh does)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's ORM calls stay
+    # plain synchronous code, so Django's async guard does not apply to them.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

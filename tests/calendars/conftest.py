@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -281,35 +280,14 @@ def carol_it(contoso):
 # --- Browser (Playwright on Debian's Chromium) ------------------------------------------
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
+def browser_page(chromium):
     """A Chromium page; the emulator's pages are trusted despite its test CA."""
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.fail("Chromium is missing: run `bash scripts/install-browser.sh` once")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM must still be usable.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        # The emulator's TLS certificate comes from a test CA the browser does not know.
-        context = browser.new_context(ignore_https_errors=True)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield page
-        context.close()
-        browser.close()
+    # The emulator's TLS certificate comes from a test CA the browser does not know.
+    context = chromium.new_context(ignore_https_errors=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -155,6 +156,15 @@ class Wizard:
     my_busy: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
     partner_busy: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
     stale: bool = False
+    # Fills slots and busy blocks for one date of the range from the computed availability.
+    _fill_day: Callable[[dt.date], None] | None = field(default=None, repr=False, compare=False)
+
+    def show_day(self, day: dt.date) -> None:
+        """Set the time list and busy blocks to those of ``day`` (a date of the loaded range),
+        without loading anything again."""
+        if self._fill_day is None:
+            raise ValueError("This wizard was built for the whole range.")
+        self._fill_day(day)
 
 
 def _overlaps(blocks, start, end) -> bool:
@@ -197,13 +207,14 @@ def match_wizard(
     duration: int,
     first_day: dt.date,
     last_day: dt.date,
-    day: dt.date | None,
+    day: dt.date | None = None,
     now: dt.datetime | None = None,
     exclude_session: int | None = None,
     every_day: bool = False,
 ) -> Wizard:
-    """Dates for the picker (first_day..last_day) and the time list for ``day`` (or for every
-    day of the range with ``every_day``, as the API wants)."""
+    """Dates for the picker (first_day..last_day), loaded once. The time list and busy blocks
+    are those of ``day`` if given (or later through :meth:`Wizard.show_day`), or of every day
+    of the range with ``every_day``, as the API wants."""
     now = now or timezone.now()
     tz = ZoneInfo(time_zone)
     partner = match.partner_of(viewer)
@@ -236,33 +247,44 @@ def match_wizard(
         dates=[d for d in engine.bookable_dates(result) if _in_program(match, d.date)],
         stale=any(c.stale for c in calendars.values()),
     )
-    if day is None and not every_day:
-        return wizard
-    for slot in result.slots:
-        local = slot.start.astimezone(tz)
-        if not every_day and local.date() != day:
-            continue
-        if not _within_hours(local, duration):
-            continue  # the viewer's own night: not worth a row in the time list
-        taken = any(_overlaps(sessions.get(u.pk, []), slot.start, slot.end) for u in users)
-        states = slot.states
-        wizard.slots.append(
-            SlotRow(
-                start=slot.start,
-                local=local,
-                past=slot.past,
-                bookable=slot.bookable and not taken and _in_program(match, local.date()),
-                all_free=all(str(s) == "free" for s in states.values()),
-                taken=taken,
-                me_busy=str(states.get(viewer.pk)) == "busy",
-                partner_busy=str(states.get(partner.pk)) == "busy",
+
+    def fill(first: dt.date, last: dt.date, slots) -> None:
+        wizard.slots = []
+        for slot in slots:
+            local = slot.start.astimezone(tz)
+            if not _within_hours(local, duration):
+                continue  # the viewer's own night: not worth a row in the time list
+            taken = any(_overlaps(sessions.get(u.pk, []), slot.start, slot.end) for u in users)
+            states = slot.states
+            wizard.slots.append(
+                SlotRow(
+                    start=slot.start,
+                    local=local,
+                    past=slot.past,
+                    bookable=slot.bookable and not taken and _in_program(match, local.date()),
+                    all_free=all(str(s) == "free" for s in states.values()),
+                    taken=taken,
+                    me_busy=str(states.get(viewer.pk)) == "busy",
+                    partner_busy=str(states.get(partner.pk)) == "busy",
+                )
             )
-        )
-    day_start = dt.datetime.combine(day or first_day, dt.time(), tzinfo=tz)
-    day_end = dt.datetime.combine((day or last_day) + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-    blocks = result.busy_blocks
-    wizard.my_busy = _clip_local(blocks.get(viewer.pk, ()), day_start, day_end, tz)
-    wizard.partner_busy = _clip_local(blocks.get(partner.pk, ()), day_start, day_end, tz)
+        day_start = dt.datetime.combine(first, dt.time(), tzinfo=tz)
+        day_end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+        blocks = result.busy_blocks
+        wizard.my_busy = _clip_local(blocks.get(viewer.pk, ()), day_start, day_end, tz)
+        wizard.partner_busy = _clip_local(blocks.get(partner.pk, ()), day_start, day_end, tz)
+
+    def fill_day(chosen: dt.date) -> None:
+        if not first_day <= chosen <= last_day:
+            raise ValueError(f"{chosen} is outside the loaded range {first_day}..{last_day}.")
+        fill(chosen, chosen, result.slots_on(chosen))
+
+    if every_day:
+        fill(first_day, last_day, result.slots)
+    else:
+        wizard._fill_day = fill_day
+        if day is not None:
+            fill_day(day)
     return wizard
 
 

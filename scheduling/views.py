@@ -108,6 +108,7 @@ def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
     first, last = _month_bounds(data.get("month"), today)
     day = data.get("day")
     try:
+        # One load for the month: the date picker and the chosen day's time list share it.
         wizard = availability.match_wizard(
             match=match,
             viewer=request.user,
@@ -115,26 +116,17 @@ def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
             duration=duration,
             first_day=first,
             last_day=last,
-            day=None,
-            now=now,
-            exclude_session=reschedule.pk if reschedule else None,
-        )
-        if day is None or not first <= day <= last:
-            day = next((d.date for d in wizard.dates if d.bookable), None) or max(first, today)
-        day_wizard = availability.match_wizard(
-            match=match,
-            viewer=request.user,
-            time_zone=time_zone,
-            duration=duration,
-            first_day=day,
-            last_day=day,
-            day=day,
             now=now,
             exclude_session=reschedule.pk if reschedule else None,
         )
     except SchedulingError as error:
         messages.error(request, str(error))
         return redirect("match_book", match.pk)
+    if day is None or not first <= day <= last:
+        day = next((d.date for d in wizard.dates if d.bookable), None) or min(
+            max(first, today), last
+        )
+    wizard.show_day(day)
     prev_month = (first - dt.timedelta(days=1)).strftime("%Y-%m")
     next_month = (last + dt.timedelta(days=1)).strftime("%Y-%m")
     conferencing = data.get("conferencing") or (
@@ -146,7 +138,6 @@ def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
         "program": program,
         "form": form,
         "wizard": wizard,
-        "day_wizard": day_wizard,
         "weeks": _month_grid(first, wizard.dates),
         "month": first,
         "prev_month": prev_month if first > dt.date(today.year, today.month, 1) else None,

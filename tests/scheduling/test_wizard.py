@@ -47,6 +47,36 @@ def test_the_wizard_shows_dates_times_and_the_first_session_prompt(
     assert "2026-03-03T15:00:00Z" in html
 
 
+def test_the_wizard_loads_busy_times_once_for_the_month_and_the_day(
+    client, alice_and_bob, alice_mentee, monkeypatch
+):
+    from scheduling import availability
+
+    loads = []
+    real = availability.calendars_of
+    monkeypatch.setattr(
+        availability, "calendars_of", lambda *a, **k: loads.append(a) or real(*a, **k)
+    )
+    client.force_login(alice_mentee)
+    html = client.get(
+        reverse("match_book", args=[alice_and_bob.pk]) + "?day=2026-03-04"
+    ).content.decode()
+    assert len(loads) == 1
+    # The time list is the chosen day's, taken from the month's availability.
+    assert "2026-03-04T15:00:00Z" in html
+    assert "2026-03-03T15:00:00Z" not in html
+
+
+def test_a_past_month_shows_its_last_day_with_nothing_bookable(client, alice_and_bob, alice_mentee):
+    client.force_login(alice_mentee)
+    response = client.get(reverse("match_book", args=[alice_and_bob.pk]) + "?month=2026-01")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Saturday 31 January" in html  # the month's last day, its times greyed
+    assert 'class="slot past"' in html
+    assert reverse("match_confirm", args=[alice_and_bob.pk]) not in html
+
+
 def test_the_wizard_remembers_the_chosen_time_zone(client, alice_and_bob, alice_mentee):
     client.force_login(alice_mentee)
     url = reverse("match_book", args=[alice_and_bob.pk])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -204,21 +203,14 @@ class MatchAvailabilityApi(APIView):
     )
     def get(self, request, match_id: int):
         # The hot path of the booking page: a warm request costs two cache reads besides
-        # authentication (see selectors.match_access and availability.payload_cache_key).
-        access = selectors.match_access(user=request.user, match_id=match_id)
-        _, time_zone, duration, first, last = _range(request, access.allowed_durations)
-        key = availability.payload_cache_key(
-            participant_ids=[access.mentee_id, access.mentor_id],
-            match_id=access.match_id,
-            viewer=request.user,
-            time_zone=time_zone,
-            duration=duration,
-            first_day=first,
-            last_day=last,
-        )
-        body = cache.get(key)
+        # authentication (see availability.cached_payload).
+        query = request.META.get("QUERY_STRING", "")
+        body = availability.cached_payload(match_id=match_id, viewer=request.user, query=query)
         if body is None:
             match = selectors.match_for_participant(user=request.user, match_id=match_id)
+            _, time_zone, duration, first, last = _range(request, match.program.allowed_durations)
+            participant_ids = [match.mentee_id, match.mentor_id]
+            versions = availability.payload_versions(participant_ids)
             try:
                 payload = _availability_payload(
                     match, request.user, time_zone, duration, first, last
@@ -226,7 +218,14 @@ class MatchAvailabilityApi(APIView):
             except SchedulingError as error:
                 return _refused(error)
             body = JSONRenderer().render(payload)
-            cache.set(key, body, availability.PAYLOAD_CACHE_SECONDS)
+            availability.remember_payload(
+                match_id=match_id,
+                viewer=request.user,
+                query=query,
+                participant_ids=participant_ids,
+                versions=versions,
+                body=body,
+            )
         return HttpResponse(body, content_type="application/json")
 
 

@@ -8,11 +8,14 @@ zone happens in :class:`SlotRow` and the templates only.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from programs.models import Group, Match, Session, User
@@ -41,31 +44,61 @@ INSIGHT_HELP = {
 
 
 # Computed availability is reused for this long. A booking, reschedule or cancel of anyone
-# involved changes the key at once (services.busy_versions); a calendar sync shows up within
-# this time, well inside the busy cache's own refresh interval.
+# involved makes the stored answer stale at once (services.busy_versions); a calendar sync
+# shows up within this time, well inside the busy cache's own refresh interval.
 PAYLOAD_CACHE_SECONDS = 60
 
+FREE = engine.STATE_OF_CODE.index(engine.State.FREE)
+BUSY = engine.STATE_OF_CODE.index(engine.State.BUSY)
 
-def payload_cache_key(
+
+def _payload_key(*, match_id: int, viewer: User, query: str, now: dt.datetime) -> str:
+    # Keyed by the raw query, so a warm request needs no parsing: the same query from the same
+    # person (same home zone, for the defaults) in the same slot step validates the same way.
+    # Past flags change only when a slot starts, and slots start on the step grid.
+    bucket = int(now.timestamp()) // (SLOT_STEP_MINUTES * 60)
+    digest = hashlib.blake2b(query.encode(), digest_size=16).hexdigest()
+    return f"scheduling:availability:{match_id}:{viewer.pk}:{viewer.time_zone}:{bucket}:{digest}"
+
+
+@dataclass(frozen=True)
+class _StoredPayload:
+    participant_ids: tuple[int, ...]
+    versions: str
+    body: bytes
+
+
+def cached_payload(
+    *, match_id: int, viewer: User, query: str, now: dt.datetime | None = None
+) -> bytes | None:
+    """The answer stored for this exact request, if no participant booked, moved or cancelled
+    a session since (two cache reads); None otherwise."""
+    key = _payload_key(match_id=match_id, viewer=viewer, query=query, now=now or timezone.now())
+    stored = cache.get(key)
+    if stored is None or busy_versions(list(stored.participant_ids)) != stored.versions:
+        return None
+    return stored.body
+
+
+def payload_versions(participant_ids: list[int]) -> str:
+    """Read before computing an answer, then pass to :func:`remember_payload`: a booking made
+    while computing then leaves the stored answer stale instead of hiding the booking."""
+    return busy_versions(participant_ids)
+
+
+def remember_payload(
     *,
-    participant_ids: list[int],
     match_id: int,
     viewer: User,
-    time_zone: str,
-    duration: int,
-    first_day: dt.date,
-    last_day: dt.date,
+    query: str,
+    participant_ids: list[int],
+    versions: str,
+    body: bytes,
     now: dt.datetime | None = None,
-) -> str:
-    now = now or timezone.now()
-    # Past flags change only when a slot starts, and slots start on the step grid.
-    step = SLOT_STEP_MINUTES * 60
-    bucket = int(now.timestamp()) // step
-    version = busy_versions(participant_ids)
-    return (
-        f"scheduling:availability:{match_id}:{viewer.pk}:{time_zone}:{duration}:"
-        f"{first_day}:{last_day}:{bucket}:{version}"
-    )
+) -> None:
+    key = _payload_key(match_id=match_id, viewer=viewer, query=query, now=now or timezone.now())
+    stored = _StoredPayload(tuple(participant_ids), versions, body)
+    cache.set(key, stored, PAYLOAD_CACHE_SECONDS)
 
 
 def bookable_hours() -> engine.BookableHours:
@@ -248,26 +281,45 @@ def match_wizard(
         stale=any(c.stale for c in calendars.values()),
     )
 
-    def fill(first: dt.date, last: dt.date, slots) -> None:
+    # Rows are built from the result's compact fields: hundreds of slots through Slot
+    # objects and per-slot zone conversions cost more than computing the availability.
+    codes = result.state_codes
+    mine = codes[result.participant_ids.index(viewer.pk)]
+    theirs = codes[result.participant_ids.index(partner.pk)]
+    booked = engine.merge(
+        (int(s.timestamp()), math.ceil(e.timestamp()))
+        for u in users
+        for s, e in sessions.get(u.pk, [])
+    )
+    step = duration * 60
+
+    def fill(first: dt.date, last: dt.date, runs: tuple[range, ...]) -> None:
         wizard.slots = []
-        for slot in slots:
-            local = slot.start.astimezone(tz)
-            if not _within_hours(local, duration):
-                continue  # the viewer's own night: not worth a row in the time list
-            taken = any(_overlaps(sessions.get(u.pk, []), slot.start, slot.end) for u in users)
-            states = slot.states
-            wizard.slots.append(
-                SlotRow(
-                    start=slot.start,
-                    local=local,
-                    past=slot.past,
-                    bookable=slot.bookable and not taken and _in_program(match, local.date()),
-                    all_free=all(str(s) == "free" for s in states.values()),
-                    taken=taken,
-                    me_busy=str(states.get(viewer.pk)) == "busy",
-                    partner_busy=str(states.get(partner.pk)) == "busy",
+        booked_at = 0
+        for run in runs:
+            for i in run:
+                begin = result.starts[i]
+                local = dt.datetime.fromtimestamp(begin, tz)
+                if not _within_hours(local, duration):
+                    continue  # the viewer's own night: not worth a row in the time list
+                # Slots ascend, so one pass over the merged sessions answers "taken".
+                while booked_at < len(booked) and booked[booked_at][1] <= begin:
+                    booked_at += 1
+                taken = booked_at < len(booked) and booked[booked_at][0] < begin + step
+                wizard.slots.append(
+                    SlotRow(
+                        start=local.astimezone(dt.UTC),
+                        local=local,
+                        past=i < result.past_count,
+                        bookable=result.bookable_flags[i] == 1
+                        and not taken
+                        and _in_program(match, local.date()),
+                        all_free=all(c[i] == FREE for c in codes),
+                        taken=taken,
+                        me_busy=mine[i] == BUSY,
+                        partner_busy=theirs[i] == BUSY,
+                    )
                 )
-            )
         day_start = dt.datetime.combine(first, dt.time(), tzinfo=tz)
         day_end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=tz)
         blocks = result.busy_blocks
@@ -277,10 +329,10 @@ def match_wizard(
     def fill_day(chosen: dt.date) -> None:
         if not first_day <= chosen <= last_day:
             raise ValueError(f"{chosen} is outside the loaded range {first_day}..{last_day}.")
-        fill(chosen, chosen, result.slots_on(chosen))
+        fill(chosen, chosen, result.indices_on(chosen))
 
     if every_day:
-        fill(first_day, last_day, result.slots)
+        fill(first_day, last_day, (range(len(result)),))
     else:
         wizard._fill_day = fill_day
         if day is not None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
@@ -31,37 +28,6 @@ def match_for_participant(*, user: User, match_id: int) -> Match:
     if match is None:
         raise Http404("No such match.")
     return match
-
-
-@dataclass(frozen=True)
-class MatchAccess:
-    match_id: int
-    mentee_id: int
-    mentor_id: int
-    allowed_durations: list[int]
-
-
-# How long "this person may see this match" is remembered. Ending a match hides it from the
-# JSON availability endpoint after at most this long; everything that writes re-checks.
-MATCH_ACCESS_SECONDS = 60
-
-
-def match_access(*, user: User, match_id: int) -> MatchAccess:
-    """What the availability endpoint needs to know about a match the user is in (cached);
-    404 if they are not in it."""
-    _check_id(match_id)
-    key = f"scheduling:match-access:{user.pk}:{match_id}"
-    found = cache.get(key)
-    if found is None:
-        match = match_for_participant(user=user, match_id=match_id)
-        found = MatchAccess(
-            match_id=match.pk,
-            mentee_id=match.mentee_id,
-            mentor_id=match.mentor_id,
-            allowed_durations=list(match.program.allowed_durations),
-        )
-        cache.set(key, found, MATCH_ACCESS_SECONDS)
-    return found
 
 
 def group_for_member(*, user: User, group_id: int) -> Group:

@@ -164,12 +164,17 @@ if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss"}:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "together.redis_cache.SharedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="together"),
         }
     }
+    # Sessions are read from Redis on every signed-in request, written through to the
+    # database, so a Redis restart signs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
+    # Without Redis each process has its own memory cache, which must not hold sessions:
+    # a sign-out in one process would not reach the others.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Celery -----------------------------------------------------------------------------

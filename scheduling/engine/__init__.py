@@ -106,8 +106,10 @@ from .inputs import (
     SeriesRequest,
     SlotRequest,
 )
+from .intervals import merge
 from .recurrence import occurrence_times, recurrence
 from .results import (
+    STATE_OF_CODE,
     Availability,
     DateEntry,
     HeatCell,
@@ -126,6 +128,7 @@ __all__ = [
     "MAX_MEMBERS",
     "MAX_OCCURRENCES",
     "MAX_RANGE_DAYS",
+    "STATE_OF_CODE",
     "Availability",
     "BookableHours",
     "DateEntry",
@@ -150,6 +153,7 @@ __all__ = [
     "availability",
     "bookable_dates",
     "heat_map",
+    "merge",
     "occurrence_times",
     "recurrence",
 ]

@@ -122,11 +122,16 @@ class Availability:
         """The slots of one viewer date (what the time list of the wizard shows), built
         without materialising the rest of the range."""
         out: list[Slot] = []
-        number = day_number(day)
-        for run_day, first, end in self.day_runs:
-            if run_day == number:
-                out.extend(self._slots(first, end))
+        for run in self.indices_on(day):
+            out.extend(self._slots(run.start, run.stop))
         return tuple(out)
+
+    def indices_on(self, day: date) -> tuple[range, ...]:
+        """The positions in the compact fields of one viewer date's slots, in order."""
+        number = day_number(day)
+        return tuple(
+            range(first, end) for run_day, first, end in self.day_runs if run_day == number
+        )
 
     def _slots(self, first: int, end: int) -> tuple[Slot, ...]:
         duration = self.duration

@@ -101,7 +101,7 @@ def test_database_and_redis_urls_switch_to_postgresql_and_redis():
     code = (
         "import django, os; django.setup(); from django.conf import settings as s; "
         "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], s.CELERY_BROKER_URL, "
-        "s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER)"
+        "s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, s.SESSION_ENGINE)"
     )
     env = dict(
         os.environ,
@@ -116,6 +116,7 @@ def test_database_and_redis_urls_switch_to_postgresql_and_redis():
         "django.db.backends.postgresql",
         "together",
         "redis://cache:6379/0",
-        "django.core.cache.backends.redis.RedisCache",
+        "together.redis_cache.SharedClientRedisCache",
         "False",
+        "django.contrib.sessions.backends.cached_db",
     ]

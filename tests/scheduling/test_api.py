@@ -222,3 +222,22 @@ def test_a_new_booking_shows_in_cached_availability_at_once(
         )
     after = slot_at_1500()
     assert (after["bookable"], after["taken"]) == (False, True)
+
+
+def test_a_stored_answer_is_never_served_to_someone_else(
+    api, alice_and_bob, carol_outsider, _clock
+):
+    url = reverse("api_match_availability", args=[alice_and_bob.pk])
+    query = {"first_day": "2026-03-03", "days": 1}
+    assert api.get(url, query).status_code == 200  # now stored for Alice
+    outsider = Client()
+    outsider.force_login(carol_outsider)
+    assert outsider.get(url, query).status_code == 404
+
+
+def test_a_bad_query_is_refused_every_time(api, alice_and_bob, _clock):
+    url = reverse("api_match_availability", args=[alice_and_bob.pk])
+    for _ in range(2):
+        response = api.get(url, {"first_day": "2026-03-03", "time_zone": "Mars/Base"})
+        assert response.status_code == 400
+        assert "Mars/Base" in response.json()["time_zone"][0]

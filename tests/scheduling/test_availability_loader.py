@@ -1,0 +1,98 @@
+"""The loader's time list: taken, busy and free flags per slot, from busy times and sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from calendars.models import BusyBlock, CalendarConnection, ConnectedCalendar
+from scheduling import availability, services
+
+NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+DAY = dt.date(2026, 3, 3)
+
+
+def at(hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 3, 3, hour, minute, tzinfo=dt.UTC)
+
+
+def connect(person, busy: list[tuple[dt.datetime, dt.datetime]]) -> None:
+    connection = CalendarConnection.objects.create(
+        user=person,
+        provider="caldav",
+        account_email=person.email,
+        caldav_url="http://127.0.0.1:5232/",
+        last_synced_at=timezone.now(),
+    )
+    calendar = ConnectedCalendar.objects.create(
+        connection=connection,
+        calendar_id="work",
+        name="Work",
+        primary=True,
+        can_write=True,
+        check_conflicts=True,
+        is_destination=True,
+        last_synced_at=timezone.now(),
+    )
+    for start, end in busy:
+        BusyBlock.objects.create(user=person, calendar=calendar, start=start, end=end, kind="busy")
+
+
+@pytest.fixture
+def wizard_rows(alice_and_bob, alice_mentee, bob_mentor):
+    with time_machine.travel(NOW, tick=False):
+        connect(alice_mentee, [])
+        connect(bob_mentor, [(at(18), at(19))])
+        # The invite is written after commit, which never comes inside a test's transaction.
+        services.session_book(
+            match_or_group=alice_and_bob, start=at(15), duration=30, booked_by=alice_mentee
+        )
+
+        def rows(**kwargs):
+            return availability.match_wizard(
+                match=alice_and_bob,
+                viewer=alice_mentee,
+                time_zone="Europe/London",
+                duration=30,
+                **kwargs,
+            )
+
+        yield rows
+
+
+def test_each_slot_says_whether_it_is_taken_busy_or_free(wizard_rows):
+    wizard = wizard_rows(first_day=DAY, last_day=DAY, every_day=True)
+    assert wizard.insight == "mutual"
+    by_start = {row.start: row for row in wizard.slots}
+    # A session 15:00-15:30 takes every 30-minute slot that overlaps it, and no other.
+    taken = sorted(s.strftime("%H:%M") for s, row in by_start.items() if row.taken)
+    assert taken == ["14:45", "15:00", "15:15"]
+    assert not by_start[at(15)].bookable
+    assert by_start[at(15, 30)].bookable and by_start[at(14, 30)].bookable
+    # Bob is busy 18:00-19:00.
+    assert by_start[at(17, 45)].partner_busy and not by_start[at(17, 45)].bookable
+    assert not by_start[at(19)].partner_busy and by_start[at(19)].bookable
+    # Both free at 13:00: a green dot.
+    assert by_start[at(13)].all_free and not by_start[at(13)].me_busy
+    # Alice's own night is left out of her list; Bob's morning (before 12:00 UTC) is busy.
+    assert min(by_start) == at(7) and max(by_start) == at(20, 30)
+    assert by_start[at(11, 45)].partner_busy and not by_start[at(12)].partner_busy
+
+
+def test_the_day_view_agrees_with_the_whole_range(wizard_rows):
+    whole = wizard_rows(first_day=DAY - dt.timedelta(days=1), last_day=DAY + dt.timedelta(days=1))
+    whole.show_day(DAY)
+    single = wizard_rows(first_day=DAY, last_day=DAY, every_day=True)
+    assert whole.slots == single.slots
+    # Bob's busy times shown to Alice: the session and his 18:00-19:00 block.
+    assert single.partner_busy == [(at(15), at(15, 30)), (at(18), at(19))]
+    assert whole.partner_busy == single.partner_busy
+
+
+def test_a_day_outside_the_loaded_range_is_refused(wizard_rows):
+    wizard = wizard_rows(first_day=DAY, last_day=DAY)
+    with pytest.raises(ValueError, match="outside the loaded range"):
+        wizard.show_day(DAY + dt.timedelta(days=1))

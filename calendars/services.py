@@ -35,6 +35,7 @@ from calendars.models import (
     Provider,
 )
 from calendars.providers.base import BusyInterval, CalendarProvider
+from programs.busy_versions import bump_busy_versions
 from programs.models import Organization, User
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,7 @@ def connection_upsert(*, user: User, grant: GrantedAccount) -> CalendarConnectio
         existing.reconnect_emailed_at = None
         existing.last_error = ""
         existing.save()
+        bump_busy_versions([user.pk])
         if was_broken:
             # Journey 7: invite writes that waited for this reconnect go out now.
             transaction.on_commit(lambda: _resume_invites(user))
@@ -283,6 +285,7 @@ def calendar_choices_update(
     ConnectedCalendar.objects.filter(connection__user=user, check_conflicts=True).update(
         sync_token="", last_synced_at=None
     )
+    bump_busy_versions([user.pk])
     transaction.on_commit(
         lambda: [
             sync_enqueue_connection(connection_id=c.pk) for c in user.calendar_connections.all()
@@ -299,6 +302,7 @@ def connection_disconnect(*, connection: CalendarConnection) -> None:
         log.info("revoke failed for connection %s: %s", connection.pk, type(exc).__name__)
     with transaction.atomic():
         BusyBlock.objects.filter(calendar__connection=connection).delete()
+        bump_busy_versions([connection.user_id])
         connection.delete()
 
 
@@ -318,6 +322,7 @@ def connection_mark_needs_reconnect(*, connection: CalendarConnection, reason: s
     conn.save(
         update_fields=["status", "needs_reconnect_since", "last_error", "reconnect_emailed_at"]
     )
+    bump_busy_versions([conn.user_id])
     connection.status = conn.status
     if send:
         transaction.on_commit(lambda: _send_action_required(conn))
@@ -413,6 +418,7 @@ def _sync_calendar_incremental(provider, connection, cal, start, end) -> None:
         cal.sync_token = result.next_token
         cal.last_synced_at = timezone.now()
         cal.save(update_fields=["sync_token", "last_synced_at"])
+        bump_busy_versions([connection.user_id])
 
 
 @transaction.atomic
@@ -428,6 +434,7 @@ def _replace_blocks(
     )
     calendar.last_synced_at = timezone.now()
     calendar.save(update_fields=["last_synced_at"])
+    bump_busy_versions([user.pk])
 
 
 @dataclass
@@ -513,6 +520,7 @@ def sync_organization(
                 integration=integration, user__in=[by_email[e] for e in part]
             ).delete()
             MemberSync.objects.bulk_create(rows, batch_size=2000)
+            bump_busy_versions(by_email[e].pk for e in part)
             summary.resolved += len(ok_users)
         if progress:
             progress(len(part))
@@ -657,6 +665,7 @@ def _activate(*, integration: OrganizationIntegration, admin: User) -> None:
         integration.save(
             update_fields=["status", "verified_at", "consented_at", "consented_by", "last_error"]
         )
+        bump_busy_versions(members_covered_by(integration).values_list("pk", flat=True))
         from calendars import tasks
 
         transaction.on_commit(lambda: tasks.sync_organization.delay(integration.pk))
@@ -713,6 +722,8 @@ def organization_integration_mark_failed(
         pk=integration.pk, status=OrganizationIntegration.Status.ACTIVE
     ).update(status=OrganizationIntegration.Status.FAILED, last_error=reason[:500])
     integration.status = OrganizationIntegration.Status.FAILED
+    if changed:
+        bump_busy_versions(members_covered_by(integration).values_list("pk", flat=True))
     admin = integration.consented_by
     if changed and admin is not None:
         context = {
@@ -741,3 +752,4 @@ def organization_disconnect(*, integration: OrganizationIntegration) -> None:
     integration.service_account_key = ""
     integration.disconnected_at = timezone.now()
     integration.save(update_fields=["status", "service_account_key", "disconnected_at"])
+    bump_busy_versions(members_covered_by(integration).values_list("pk", flat=True))

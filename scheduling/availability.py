@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 from django.core.cache import cache
 from django.utils import timezone
 
+from programs.busy_versions import busy_versions
 from programs.models import Group, Match, Session, User
 from scheduling import engine
 from scheduling.services import (
     BOOKABLE_HOURS,
     SLOT_STEP_MINUTES,
-    busy_versions,
     participants_of,
 )
 
@@ -43,9 +43,10 @@ INSIGHT_HELP = {
 }
 
 
-# Computed availability is reused for this long. A booking, reschedule or cancel of anyone
-# involved makes the stored answer stale at once (services.busy_versions); a calendar sync
-# shows up within this time, well inside the busy cache's own refresh interval.
+# Computed availability is reused for at most this long. Anything that changes when one of
+# the people is busy (a booking, a calendar sync, a calendar connected or broken) makes the
+# stored answer stale at once (programs.busy_versions); the time limit bounds what versions
+# do not cover: a match ended, and a stale calendar waiting for its sync to be requested.
 PAYLOAD_CACHE_SECONDS = 60
 
 FREE = engine.STATE_OF_CODE.index(engine.State.FREE)

@@ -18,15 +18,14 @@ import datetime as dt
 import functools
 import itertools
 import logging
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from programs.busy_versions import bump_busy_versions
 from programs.models import (
     Group,
     GroupMember,
@@ -263,28 +262,10 @@ def do_create_session(
     SessionParticipant.objects.bulk_create(
         SessionParticipant(session=session, user=u) for u in users
     )
-    _bump_busy_versions(users)
+    bump_busy_versions(u.pk for u in users)
     invite = SessionInvite.objects.create(session=session)
     _enqueue_invite(invite.pk)
     return session
-
-
-BUSY_VERSION_KEY = "scheduling:busy-version:{}"
-
-
-def busy_versions(user_ids: list[int]) -> str:
-    """A token that changes whenever a session of one of these people is booked or moved."""
-    keys = [BUSY_VERSION_KEY.format(pk) for pk in sorted(user_ids)]
-    found = cache.get_many(keys)
-    return ".".join(str(found.get(k, 0)) for k in keys)
-
-
-def _bump_busy_versions(users: list[User]) -> None:
-    def bump() -> None:
-        stamp = time.time_ns()
-        cache.set_many({BUSY_VERSION_KEY.format(u.pk): stamp for u in users}, timeout=None)
-
-    transaction.on_commit(bump)
 
 
 def _enqueue_invite(invite_id: int) -> None:
@@ -470,7 +451,7 @@ def session_reschedule(
     session.start, session.end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
     session.duration_minutes = duration
     session.save(update_fields=["start", "end", "duration_minutes", "updated_at"])
-    _bump_busy_versions(users)
+    bump_busy_versions(u.pk for u in users)
     _mark_invite_changed(session, "rescheduled")
     return session
 
@@ -485,7 +466,7 @@ def session_cancel(*, session: Session, by: User, now: dt.datetime | None = None
     session.status = Session.Status.CANCELLED
     session.cancelled_at = now or timezone.now()
     session.save(update_fields=["status", "cancelled_at", "updated_at"])
-    _bump_busy_versions(list(session.participants.all()))
+    bump_busy_versions(u.pk for u in session.participants.all())
     _mark_invite_changed(session, "cancelled")
     return session
 

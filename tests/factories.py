@@ -49,3 +49,32 @@ def group_program(org: Organization, name: str = "Circles", **kwargs) -> Program
         ends_on=kwargs.pop("ends_on", dt.date(2026, 12, 31)),
         **kwargs,
     )
+
+
+def calendar_connected(person: User, busy: list[tuple[dt.datetime, dt.datetime]] = ()) -> None:
+    """Give ``person`` a connected, freshly synced calendar holding these busy blocks."""
+    from django.utils import timezone
+
+    from calendars.models import BusyBlock, CalendarConnection, ConnectedCalendar
+
+    connection = CalendarConnection.objects.create(
+        user=person,
+        provider="caldav",
+        account_email=person.email,
+        caldav_url="http://127.0.0.1:5232/",
+        last_synced_at=timezone.now(),
+    )
+    calendar = ConnectedCalendar.objects.create(
+        connection=connection,
+        calendar_id="work",
+        name="Work",
+        primary=True,
+        can_write=True,
+        check_conflicts=True,
+        is_destination=True,
+        last_synced_at=timezone.now(),
+    )
+    BusyBlock.objects.bulk_create(
+        BusyBlock(user=person, calendar=calendar, start=start, end=end, kind="busy")
+        for start, end in busy
+    )

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from calendars import selectors, services
 from calendars.models import BusyBlock, CalendarConnection
+from programs.busy_versions import busy_versions
 
 ALICE = "alice@northwind.example"
 
@@ -152,14 +153,20 @@ def test_it_syncs_each_event_kind_from_google(emulator, alice_client, alice_ment
     assert "Secret" not in repr(row)
 
 
-def test_it_syncs_incrementally_and_resyncs_after_410(emulator, alice_client, alice_mentee):
+def test_it_syncs_incrementally_and_resyncs_after_410(
+    emulator, alice_client, alice_mentee, django_capture_on_commit_callbacks
+):
     connect_google(alice_client, emulator)
     connection = CalendarConnection.objects.get(user=alice_mentee)
     cal = connection.calendars.get(primary=True)
     assert cal.sync_token
     emulator.add_events(ALICE, [{"start": "+1d 10:00", "duration": "30m"}])
-    services.sync_connection(connection_id=connection.pk)
+    version = busy_versions([alice_mentee.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sync_connection(connection_id=connection.pk)
     assert BusyBlock.objects.filter(user=alice_mentee).count() == 1
+    # Stored availability of Alice's is stale now (scheduling compares these versions).
+    assert busy_versions([alice_mentee.pk]) != version
     emulator.control("POST", "/faults", {"kind": "expire_sync_tokens", "account": ALICE})
     emulator.add_events(ALICE, [{"start": "+3d 10:00", "duration": "30m"}])
     services.sync_connection(connection_id=connection.pk)

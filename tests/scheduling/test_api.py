@@ -241,3 +241,30 @@ def test_a_bad_query_is_refused_every_time(api, alice_and_bob, _clock):
         response = api.get(url, {"first_day": "2026-03-03", "time_zone": "Mars/Base"})
         assert response.status_code == 400
         assert "Mars/Base" in response.json()["time_zone"][0]
+
+
+def test_a_calendar_change_shows_in_stored_availability_at_once(
+    api, alice_and_bob, alice_mentee, bob_mentor, _clock, django_capture_on_commit_callbacks
+):
+    from calendars import services as calendar_services
+
+    factories.calendar_connected(alice_mentee)
+    factories.calendar_connected(
+        bob_mentor,
+        [(dt.datetime(2026, 3, 3, 15, tzinfo=dt.UTC), dt.datetime(2026, 3, 3, 16, tzinfo=dt.UTC))],
+    )
+    url = reverse("api_match_availability", args=[alice_and_bob.pk])
+    query = {"first_day": "2026-03-03", "days": 1, "duration": 30, "time_zone": "Europe/London"}
+
+    def slot_at_1500():
+        body = api.get(url, query).json()
+        assert body["insight"] == "mutual"
+        return next(s for s in body["slots"] if s["start"] == "2026-03-03T15:00:00Z")
+
+    assert not slot_at_1500()["bookable"]  # Bob is busy; this answer is now stored
+    # Bob stops checking that calendar for conflicts: his busy block no longer counts.
+    with django_capture_on_commit_callbacks(execute=True):
+        calendar_services.calendar_choices_update(
+            user=bob_mentor, check_ids=[], destination_id=None
+        )
+    assert slot_at_1500()["bookable"]

@@ -6,10 +6,9 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.utils import timezone
 
-from calendars.models import BusyBlock, CalendarConnection, ConnectedCalendar
 from scheduling import availability, services
+from tests import factories
 
 NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
 DAY = dt.date(2026, 3, 3)
@@ -19,33 +18,11 @@ def at(hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(2026, 3, 3, hour, minute, tzinfo=dt.UTC)
 
 
-def connect(person, busy: list[tuple[dt.datetime, dt.datetime]]) -> None:
-    connection = CalendarConnection.objects.create(
-        user=person,
-        provider="caldav",
-        account_email=person.email,
-        caldav_url="http://127.0.0.1:5232/",
-        last_synced_at=timezone.now(),
-    )
-    calendar = ConnectedCalendar.objects.create(
-        connection=connection,
-        calendar_id="work",
-        name="Work",
-        primary=True,
-        can_write=True,
-        check_conflicts=True,
-        is_destination=True,
-        last_synced_at=timezone.now(),
-    )
-    for start, end in busy:
-        BusyBlock.objects.create(user=person, calendar=calendar, start=start, end=end, kind="busy")
-
-
 @pytest.fixture
 def wizard_rows(alice_and_bob, alice_mentee, bob_mentor):
     with time_machine.travel(NOW, tick=False):
-        connect(alice_mentee, [])
-        connect(bob_mentor, [(at(18), at(19))])
+        factories.calendar_connected(alice_mentee)
+        factories.calendar_connected(bob_mentor, [(at(18), at(19))])
         # The invite is written after commit, which never comes inside a test's transaction.
         services.session_book(
             match_or_group=alice_and_bob, start=at(15), duration=30, booked_by=alice_mentee

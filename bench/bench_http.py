@@ -1,18 +1,32 @@
-"""Availability over HTTP (run: DATABASE_URL=postgres://... .venv/bin/python -m bench.bench_http).
+"""Availability over HTTP.
+
+Run: ``DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python -m bench.bench_http``
 
 What it measures: the JSON availability endpoint of one match
 (``GET /api/matches/<id>/availability/``, signed in, a week of 15-minute slots in the viewer's
-zone) served by gunicorn from PostgreSQL with a warm busy cache (both people integrated, 250
-cached busy blocks each, synced just now, so no request triggers a sync), against a trivial
-JSON view (``{"ok": true}`` through the same Django middleware stack) measured in the same
-run by the same load generator, at the same concurrency.
+zone) served by gunicorn from PostgreSQL and Redis with a warm busy cache (both people
+integrated, 250 cached busy blocks each, synced just now, so no request triggers a sync).
+In the same run, by the same load generator, at the same concurrency:
 
-Target (design brief): availability throughput >= 50% of the trivial view's; p99 <= 150 ms.
+- a trivial JSON view (``{"ok": true}``) through the same middleware, not signed in;
+- the same trivial view signed in with the same session cookie (it reads the session and the
+  user, as every signed-in endpoint must): the baseline the target is judged against, since
+  the availability endpoint cannot answer anyone who is not signed in;
+- the availability endpoint with a query never asked before (an extra ignored parameter per
+  request), so the answer is computed rather than served from the stored answers.
 
-Database: DATABASE_URL must point at PostgreSQL. The benchmark creates (if needed) and migrates
-a scratch database named after it with a ``_bench_http`` suffix, never the database itself.
-The load generator is plain Python (processes x threads, keep-alive HTTP/1.1 connections); it
-shares the machine with gunicorn, which is why both endpoints are measured with it.
+Each endpoint runs ``BENCH_ROUNDS`` rounds of ``BENCH_SECONDS``, the order rotated per round;
+throughput is the median over rounds and each ratio the median of per-round ratios, so a
+change in the machine's load during the run does not favour one endpoint.
+
+Target (design brief): availability throughput >= 50% of a trivial JSON view's; p99 <= 150 ms.
+
+Database: DATABASE_URL must point at PostgreSQL and REDIS_URL at Redis (production's shape:
+sessions and stored answers live in Redis). The benchmark creates (if needed) and migrates a
+scratch database named after DATABASE_URL's with a ``_bench_http`` suffix, never the database
+itself. The load generator is plain Python (processes x threads, keep-alive HTTP/1.1
+connections); it shares the machine with gunicorn, which is why every endpoint is measured
+with it.
 """
 
 from __future__ import annotations
@@ -78,6 +92,8 @@ def _scratch_url() -> str:
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql"}:
         sys.exit("bench_http needs DATABASE_URL=postgres://... (PostgreSQL, as in production)")
+    if not os.environ.get("REDIS_URL", "").startswith(("redis://", "rediss://")):
+        sys.exit("bench_http needs REDIS_URL=redis://... (sessions and answers live in Redis)")
     name = parts.path.strip("/")
     if not name.endswith("_bench_http"):
         name += "_bench_http"

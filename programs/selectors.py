@@ -34,13 +34,15 @@ def groups_for(user: User) -> QuerySet[Group]:
 
 
 def upcoming_sessions_for(user: User, *, limit: int = 20) -> QuerySet[Session]:
+    """The next scheduled sessions, each with its invite (scheduling's one-to-one row) joined
+    in, so the cards can show the invite state without a query per session."""
     return (
         Session.objects.filter(
             session_participants__user=user,
             status=Session.Status.SCHEDULED,
             end__gt=timezone.now(),
         )
-        .select_related("program", "match__mentee", "match__mentor", "group")
+        .select_related("program", "match__mentee", "match__mentor", "group", "booked_by", "invite")
         .order_by("start")[:limit]
     )
 

@@ -1,15 +1,19 @@
 """Sign-in, password reset and the home page."""
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from programs import services
 from programs.models import Session, SessionParticipant, User
+from scheduling.models import SessionInvite
 from tests import factories
 
 
@@ -122,3 +126,108 @@ def test_the_demo_loads_a_realistic_organization_and_prints_logins(db, capsys):
     # Loading twice replaces the demo rather than failing or duplicating it.
     call_command("demo")
     assert Match.objects.filter(program__organization__slug="northwind").count() == 5
+
+
+def upcoming_session(owner, *, days: int, booked_by: User, invite: dict | None = None) -> Session:
+    """A scheduled session ``days`` ahead with every member as participant, and its invite row
+    in the given state (none if ``invite`` is None), written directly as delivery would leave it."""
+    start = (timezone.now() + dt.timedelta(days=days)).replace(
+        hour=14, minute=0, second=0, microsecond=0
+    )
+    is_match = hasattr(owner, "mentee")
+    session = Session.objects.create(
+        program=owner.program,
+        match=owner if is_match else None,
+        group=None if is_match else owner,
+        start=start,
+        end=start + dt.timedelta(minutes=30),
+        duration_minutes=30,
+        booked_by=booked_by,
+    )
+    people = [owner.mentee, owner.mentor] if is_match else list(owner.members.all())
+    SessionParticipant.objects.bulk_create(
+        SessionParticipant(session=session, user=u) for u in people
+    )
+    if invite is not None:
+        SessionInvite.objects.create(session=session, **invite)
+    return session
+
+
+def invite_states_on_home(page: str) -> dict[int, str | None]:
+    """Each upcoming-session card's invite state (``data-state``), None for a card without."""
+    cards = re.findall(r'<li class="card session" data-session="(\d+)">(.*?)</li>', page, re.S)
+    states = {}
+    for pk, body in cards:
+        found = re.findall(r'data-state="(\w+)"', body)
+        assert len(found) <= 1, body
+        states[int(pk)] = found[0] if found else None
+    return states
+
+
+def test_home_shows_each_upcoming_sessions_invite_state(
+    client, alice_and_bob, alice_mentee, bob_mentor
+):
+    pending = upcoming_session(
+        alice_and_bob, days=2, booked_by=alice_mentee, invite={"state": "pending"}
+    )
+    sent = upcoming_session(
+        alice_and_bob,
+        days=3,
+        booked_by=alice_mentee,
+        invite={"state": "sent", "channel": "calendar", "provider_name": "google"},
+    )
+    failed = upcoming_session(
+        alice_and_bob,
+        days=4,
+        booked_by=alice_mentee,
+        invite={"state": "failed", "last_error": "Google answered 503"},
+    )
+    no_invite = upcoming_session(alice_and_bob, days=5, booked_by=alice_mentee)
+    # Bob did not book any of them; like the session page, the home page offers him Retry.
+    client.force_login(bob_mentor)
+    page = client.get(reverse("home")).content.decode()
+    assert invite_states_on_home(page) == {
+        pending.pk: "pending",
+        sent.pk: "sent",
+        failed.pk: "failed",
+        no_invite.pk: None,
+    }
+    assert "Invite pending" in page and "Invite sent" in page and "Invite failed" in page
+    assert "via Alice Example's Google calendar" in page
+    assert "Google answered 503" in page
+    retry_urls = re.findall(r'action="(/sessions/\d+/retry/)"', page)
+    assert retry_urls == [reverse("invite_retry", args=[failed.pk])]
+    # Only the pending invite keeps asking for its new state.
+    assert re.findall(r'hx-get="(/sessions/\d+/)"', page) == [
+        reverse("session_detail", args=[pending.pk])
+    ]
+
+
+def test_home_invite_state_queries_do_not_grow_with_the_number_of_sessions(
+    client, alice_and_bob, northwind, alice_mentee, bob_mentor
+):
+    circles = factories.group_program(northwind)
+    dan = factories.person(northwind, "dan")
+    group = services.group_create(
+        program=circles, name="Platform Circle", facilitator=bob_mentor, members=[alice_mentee, dan]
+    )
+    upcoming_session(alice_and_bob, days=1, booked_by=alice_mentee, invite={"state": "sent"})
+    client.force_login(alice_mentee)
+    client.get(reverse("home"))  # warm up anything cached once per process
+    with CaptureQueriesContext(connection) as one_session:
+        client.get(reverse("home"))
+
+    states = ["pending", "failed", "sent", "pending", "failed"]
+    for day, state in enumerate(states, start=2):
+        owner = group if day % 2 else alice_and_bob
+        upcoming_session(
+            owner,
+            days=day,
+            booked_by=dan if owner is group else bob_mentor,
+            invite={"state": state, "channel": "calendar", "provider_name": "microsoft"},
+        )
+    with CaptureQueriesContext(connection) as six_sessions:
+        page = client.get(reverse("home")).content.decode()
+
+    assert sorted(invite_states_on_home(page).values()) == sorted(["sent", *states])
+    assert len(six_sessions) == len(one_session), [q["sql"] for q in six_sessions]

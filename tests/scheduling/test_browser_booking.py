@@ -310,6 +310,8 @@ def test_reschedule_cancel_and_mark_as_done(open_as, live_server, match, alice_m
     shot(page, "after-01-reschedule-wizard")
     new_start = slot + dt.timedelta(days=1, hours=1)
     pick_time(page, new_start)
+    # Bob is the match's last participant: no dangling comma after the only other name.
+    assert page.inner_text("#confirm-with") == "Alice Example"
     page.click("#send-invite")
     page.wait_for_selector("#session-status")
     shot(page, "after-02-rescheduled")
@@ -334,3 +336,209 @@ def test_reschedule_cancel_and_mark_as_done(open_as, live_server, match, alice_m
     page.wait_for_selector("#session-status:has-text('Completed')")
     shot(page, "after-04-marked-done")
     assert Session.objects.filter(origin=Session.Origin.OUTSIDE, status="completed").count() == 1
+
+
+def test_marking_a_past_scheduled_session_as_done(
+    open_as, live_server, match, alice_mentee, bob_mentor
+):
+    yesterday = timezone.now().date() - dt.timedelta(days=1)
+    start = dt.datetime.combine(yesterday, dt.time(15, 0), tzinfo=dt.UTC)
+    # Booked a week before it took place; nobody has said since whether it happened.
+    session = services.session_book(
+        match_or_group=match,
+        start=start,
+        duration=30,
+        booked_by=alice_mentee,
+        time_zone="UTC",
+        now=start - dt.timedelta(days=7),
+    )
+    page = open_as(bob_mentor)
+    page.goto(live_server.url + reverse("home"))
+    # It has ended, so it is no longer among the upcoming sessions; My sessions lists it.
+    assert page.locator(f'li.session[data-session="{session.pk}"]').count() == 0
+    page.click("text=All my sessions")
+    row = page.locator(f'li.session[data-session="{session.pk}"]')
+    assert "Scheduled" in row.inner_text()
+    assert row.locator("[data-state]").inner_text() == "Invite sent"
+    shot(page, "past-01-my-sessions")
+    row.locator("a").first.click()
+    page.wait_for_selector("#session-status:has-text('Scheduled')")
+    shot(page, "past-02-session-page")
+    page.click("#mark-done")
+    page.wait_for_selector("#session-status:has-text('Completed')")
+    assert "Marked as done" in page.inner_text(".messages")
+    assert page.locator("#mark-done").count() == 0
+    shot(page, "past-03-marked-done")
+    session.refresh_from_db()
+    assert session.status == Session.Status.COMPLETED
+    assert session.completed_at is not None
+
+
+@pytest.fixture
+def circle(northwind, alice_mentee, bob_mentor):
+    """Circle A: Alice and Dan (Berlin), facilitated by Bob; all three are participants."""
+    today = timezone.now().date()
+    program = factories.group_program(
+        northwind, starts_on=today - dt.timedelta(days=30), ends_on=today + dt.timedelta(days=200)
+    )
+    dan = factories.person(northwind, "dan", time_zone="Europe/Berlin")
+    return program_services.group_create(
+        program=program, name="Circle A", facilitator=bob_mentor, members=[alice_mentee, dan]
+    )
+
+
+def open_heat_map_in_utc(page, slot: dt.datetime) -> None:
+    """From the group booking page: show the heat map in UTC on the week holding ``slot``."""
+    page.wait_for_selector("table.heatmap")
+    page.select_option("#id_tz", "UTC")
+    page.wait_for_selector('a.heat[href*="tz=UTC"]')
+    if page.locator(f'a.heat[data-start^="{slot.date().isoformat()}T"]').count() == 0:
+        page.click("text=Next week ›")
+        page.wait_for_selector(f'a.heat[data-start^="{slot.date().isoformat()}T"]')
+
+
+def test_a_group_recurring_series_from_the_heat_map(
+    open_as, live_server, northwind, circle, alice_mentee
+):
+    slot = target_slot()
+    dan = circle.members.get(first_name="Dan")
+    # Dan has another Together session a week later: the second occurrence conflicts for him.
+    today = timezone.now().date()
+    other = factories.one_to_one_program(
+        northwind, name="Other", starts_on=today, ends_on=today + dt.timedelta(days=200)
+    )
+    eve = factories.person(northwind, "eve")
+    services.session_book(
+        match_or_group=program_services.match_create(program=other, mentee=dan, mentor=eve),
+        start=slot + dt.timedelta(weeks=1),
+        duration=60,
+        booked_by=eve,
+        time_zone="UTC",
+    )
+    mail.outbox.clear()
+    page = open_as(alice_mentee)
+    page.goto(live_server.url + reverse("home"))
+    page.locator(f'article[data-group="{circle.pk}"] >> text=Book Session').click()
+    open_heat_map_in_utc(page, slot)
+    page.click(f'a.heat[data-start^="{slot.date().isoformat()}T15:00"]')
+    page.wait_for_selector("#confirm-form")
+    page.select_option("#id_repeat", "weekly")
+    page.fill("#id_count", "3")
+    page.click("#check-occurrences")
+    page.wait_for_selector(".occurrence")
+    occurrences = page.locator(".occurrence")
+    assert [occurrences.nth(i).get_attribute("data-conflict") for i in range(3)] == [
+        "false",
+        "true",
+        "false",
+    ]
+    assert occurrences.count() == 3
+    assert "no conflict" in occurrences.nth(0).inner_text()
+    assert "conflict — move or skip" in occurrences.nth(1).inner_text()
+    assert "no conflict" in occurrences.nth(2).inner_text()
+    shot(page, "group-series-01-occurrences")
+    conflict = page.locator('.occurrence[data-conflict="true"]')
+    conflict.locator(".occ-include").check()
+    moved = slot + dt.timedelta(weeks=1, hours=1)
+    conflict.locator(".occ-value").fill(moved.strftime("%Y-%m-%dT%H:%M"))
+    page.click("#send-invite")
+    page.wait_for_selector("#invite-state [data-state=sent]")
+    assert "3 sessions booked" in page.inner_text(".messages")
+    shot(page, "group-series-02-booked")
+
+    sessions = list(Session.objects.filter(group=circle).order_by("start"))
+    assert [s.start for s in sessions] == [slot, moved, slot + dt.timedelta(weeks=2)]
+    assert len({s.series_id for s in sessions}) == 1 and sessions[0].series_id is not None
+    members = {u.pk for u in circle.members.all()}
+    assert len(members) == 3
+    for session in sessions:
+        assert {u.pk for u in session.participants.all()} == members
+    invites = SessionInvite.objects.filter(session__group=circle)
+    assert sorted(i.session_id for i in invites) == [s.pk for s in sessions]
+    assert {i.state for i in invites} == {SessionInvite.State.SENT}
+    assert len({i.ics_uid for i in invites}) == 3
+    # Each member gets each occurrence's own invitation.
+    assert len([m for m in mail.outbox if "Circle A" in m.subject]) == 9
+
+    # The home page lists all three with their invite state.
+    page.goto(live_server.url + reverse("home"))
+    for session in sessions:
+        card = page.locator(f'li.session[data-session="{session.pk}"]')
+        assert card.locator("[data-state=sent]").inner_text() == "Invite sent"
+    shot(page, "group-series-03-home")
+
+
+def test_rescheduling_a_group_session(open_as, live_server, circle, bob_mentor):
+    slot = target_slot()
+    session = services.session_book(
+        match_or_group=circle, start=slot, duration=60, booked_by=bob_mentor, time_zone="UTC"
+    )
+    invite = SessionInvite.objects.get(session=session)
+    assert invite.state == SessionInvite.State.SENT
+    mail.outbox.clear()
+    # Any member may move it, not only whoever booked it.
+    page = open_as(circle.members.get(first_name="Dan"))
+    page.goto(live_server.url + reverse("session_detail", args=[session.pk]))
+    page.click("#reschedule")
+    open_heat_map_in_utc(page, slot)
+    assert "Reschedule the session of Circle A" in page.inner_text("h1")
+    shot(page, "group-reschedule-01-heat-map")
+    new_start = slot + dt.timedelta(days=1, hours=1)
+    page.click(f'a.heat[data-start^="{new_start.date().isoformat()}T16:00"]')
+    page.wait_for_selector("#confirm-form")
+    assert "Confirm the new time" in page.inner_text("h1")
+    assert page.inner_text("#confirm-with") == "Alice Example, Bob Example"
+    assert page.inner_text("#confirm-was") == slot.strftime("%A %-d %B %Y, 15:00–16:00")
+    assert page.inner_text("#confirm-when").startswith(
+        new_start.strftime("%A %-d %B %Y, 16:00–17:00")
+    )
+    shot(page, "group-reschedule-02-confirm")
+    page.click("#send-invite")
+    page.wait_for_selector("#invite-state [data-state=sent]")
+    assert "Session moved" in page.inner_text(".messages")
+    shot(page, "group-reschedule-03-moved")
+
+    assert Session.objects.filter(group=circle).count() == 1
+    session.refresh_from_db()
+    assert session.start == new_start
+    assert session.duration_minutes == 60
+    assert session.status == Session.Status.SCHEDULED
+    invite.refresh_from_db()
+    assert invite.pending_change == "rescheduled"
+    assert invite.state == SessionInvite.State.SENT
+    assert invite.ics_sequence == 1
+    updates = [m for m in mail.outbox if m.subject.startswith("Updated:")]
+    assert sorted(m.to[0] for m in updates) == sorted(u.email for u in circle.members.all())
+    for message in updates:
+        text = ics_text(message)
+        assert f"UID:{invite.ics_uid}" in text
+        assert "SEQUENCE:1" in text
+
+
+def test_retrying_a_failed_invite_from_the_home_page(
+    open_as, live_server, match, alice_mentee, bob_mentor
+):
+    slot = target_slot()
+    session = services.session_book(
+        match_or_group=match, start=slot, duration=30, booked_by=alice_mentee, time_zone="UTC"
+    )
+    # Failed, as a broker outage leaves it (services._send_to_worker).
+    SessionInvite.objects.filter(session=session).update(
+        state=SessionInvite.State.FAILED, last_error="Could not send the invite: broker down"
+    )
+    mail.outbox.clear()
+    page = open_as(bob_mentor)
+    page.goto(live_server.url + reverse("home"))
+    card = page.locator(f'li.session[data-session="{session.pk}"]')
+    assert card.locator("[data-state]").inner_text() == "Invite failed"
+    assert "broker down" in card.inner_text()
+    shot(page, "retry-01-home-failed")
+    card.locator("text=Retry").click()
+    page.wait_for_selector("#invite-state [data-state=sent]")
+    assert "Trying to send the invite again" in page.inner_text(".messages")
+    shot(page, "retry-02-sent")
+    assert SessionInvite.objects.get(session=session).state == SessionInvite.State.SENT
+    assert sorted(m.to[0] for m in mail.outbox) == [alice_mentee.email, bob_mentor.email]
+    page.goto(live_server.url + reverse("home"))
+    assert card.locator("[data-state]").inner_text() == "Invite sent"
+    assert card.locator("text=Retry").count() == 0

@@ -268,3 +268,11 @@ def test_a_calendar_change_shows_in_stored_availability_at_once(
             user=bob_mentor, check_ids=[], destination_id=None
         )
     assert slot_at_1500()["bookable"]
+
+
+def test_a_stored_answer_is_not_served_after_signing_out(api, alice_and_bob, _clock):
+    url = reverse("api_match_availability", args=[alice_and_bob.pk])
+    query = {"first_day": "2026-03-03", "days": 1}
+    assert api.get(url, query).status_code == 200  # now stored for Alice
+    api.logout()
+    assert api.get(url, query).status_code == 403

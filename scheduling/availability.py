@@ -115,14 +115,23 @@ class PersonCalendar:
 
 
 def calendars_of(
-    users: list[User], start: dt.datetime, end: dt.datetime
+    users: list[User],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    exclude_session: int | None = None,
 ) -> dict[int, PersonCalendar]:
-    """Each person's busy times from the calendars app (its cache); asks for a sync if stale."""
+    """Each person's busy times from the calendars app (its cache); asks for a sync if stale.
+
+    ``exclude_session`` is a session being rescheduled: its own invite, synced back from the
+    participants' calendars as a busy block with exactly its start and end, does not count.
+    """
     try:
         from calendars.selectors import busy_for
     except ImportError:
         return {u.pk: PersonCalendar(integrated=False, busy=[]) for u in users}
     found = busy_for(users, start, end)
+    own_event = _own_event(exclude_session)
     out = {}
     stale = []
     for user in users:
@@ -130,9 +139,12 @@ def calendars_of(
         if person is None:
             out[user.pk] = PersonCalendar(integrated=False, busy=[])
             continue
+        busy = [(i.start, i.end) for i in person.intervals]
+        if own_event and user.pk in own_event[0]:
+            busy = [b for b in busy if b != own_event[1]]
         out[user.pk] = PersonCalendar(
             integrated=bool(person.integrated),
-            busy=[(i.start, i.end) for i in person.intervals],
+            busy=busy,
             stale=bool(person.stale),
         )
         if person.stale:
@@ -145,6 +157,17 @@ def calendars_of(
         except ImportError:
             pass
     return out
+
+
+def _own_event(session_id: int | None):
+    """(participant ids, (start, end)) of a session, or None."""
+    if session_id is None:
+        return None
+    session = Session.objects.filter(pk=session_id).only("start", "end").first()
+    if session is None:
+        return None
+    ids = set(session.session_participants.values_list("user_id", flat=True))
+    return ids, (session.start, session.end)
 
 
 def booked_sessions_of(
@@ -254,7 +277,7 @@ def match_wizard(
     partner = match.partner_of(viewer)
     users = [viewer, partner]
     start, end = _range(first_day, last_day, tz)
-    calendars = calendars_of(users, start, end)
+    calendars = calendars_of(users, start, end, exclude_session=exclude_session)
     sessions = booked_sessions_of(users, start, end, exclude_session=exclude_session)
     request = engine.SlotRequest(
         first_day=first_day,
@@ -393,14 +416,17 @@ def group_heat_map(
     week_start: dt.date,
     days: int = 7,
     now: dt.datetime | None = None,
+    exclude_session: int | None = None,
 ) -> HeatView:
+    """How many members are free per slot of the week; ``exclude_session`` (the session being
+    rescheduled) does not count against anyone."""
     now = now or timezone.now()
     tz = ZoneInfo(time_zone)
     members = participants_of(group)
     last_day = week_start + dt.timedelta(days=days - 1)
     start, end = _range(week_start, last_day, tz)
-    calendars = calendars_of(members, start, end)
-    sessions = booked_sessions_of(members, start, end)
+    calendars = calendars_of(members, start, end, exclude_session=exclude_session)
+    sessions = booked_sessions_of(members, start, end, exclude_session=exclude_session)
     request = engine.SlotRequest(
         first_day=week_start,
         last_day=last_day,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -199,6 +200,7 @@ def group_book(request: HttpRequest, group_id: int) -> HttpResponse:
             duration=duration,
             week_start=week,
             now=now,
+            exclude_session=reschedule.pk if reschedule else None,
         )
     except SchedulingError as error:
         messages.error(request, str(error))
@@ -216,7 +218,8 @@ def group_book(request: HttpRequest, group_id: int) -> HttpResponse:
         "duration": duration,
         "durations": program.allowed_durations,
         "reschedule": reschedule,
-        "conferencing": data.get("conferencing") or Session.Conferencing.NONE,
+        "conferencing": data.get("conferencing")
+        or (reschedule.conferencing if reschedule else Session.Conferencing.NONE),
     }
     template = "scheduling/_heatmap.html" if request.htmx else "scheduling/book_group.html"
     return render(request, template, context)
@@ -274,6 +277,8 @@ def _confirm(request: HttpRequest, owner) -> HttpResponse:
         participants=services.participants_of(owner),
     )
     if request.method == "GET":
+        if request.GET.get("check") and cleaned.get("repeat"):
+            return _check_moved_occurrence(request, owner, cleaned, tz)
         if cleaned.get("repeat") and cleaned.get("count"):
             context["occurrences"] = _preview(request, owner, cleaned, tz, context)
         template = "scheduling/_occurrences.html" if request.htmx else "scheduling/confirm.html"
@@ -299,6 +304,28 @@ def _preview(request, owner, cleaned, tz, context):
         {"o": o, "conflict": conflict, "local": o.start.astimezone(tz)}
         for o, conflict in occurrences
     ]
+
+
+def _check_moved_occurrence(request, owner, cleaned, tz) -> HttpResponse:
+    """One occurrence the person moved, checked again: its row of the series preview."""
+    try:
+        moved = parse_occurrences([request.GET["check"]], wall_zone=cleaned["tz"])[0]
+        (occurrence, conflict), *_ = availability.series_preview(
+            owner=owner,
+            viewer=request.user,
+            first_start=moved,
+            frequency=cleaned["repeat"],
+            count=1,
+            duration=cleaned["duration"],
+            time_zone=cleaned["tz"],
+        )
+    except (SchedulingError, ValidationError) as error:
+        reasons = error.messages if isinstance(error, ValidationError) else [str(error)]
+        return HttpResponse(" ".join(reasons), status=400)
+    row = {"o": occurrence, "conflict": conflict, "local": occurrence.start.astimezone(tz)}
+    n = request.GET.get("n", "")
+    context = {"row": row, "n": n if n.isdigit() else "", "moved": True}
+    return render(request, "scheduling/_occurrence.html", context)
 
 
 def _confirm_post(request, owner, form, reschedule, context) -> HttpResponse:
@@ -347,11 +374,7 @@ def _confirm_post(request, owner, form, reschedule, context) -> HttpResponse:
     except (services.BookingRefused, SchedulingError) as error:
         context["error"] = str(error)
         return render(request, "scheduling/confirm.html", context, status=400)
-    except Exception as error:
-        from django.forms import ValidationError
-
-        if not isinstance(error, ValidationError):
-            raise
+    except ValidationError as error:
         context["error"] = " ".join(error.messages)
         return render(request, "scheduling/confirm.html", context, status=400)
     messages.success(request, "Session booked. The invite is on its way.")

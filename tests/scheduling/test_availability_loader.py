@@ -73,3 +73,61 @@ def test_a_day_outside_the_loaded_range_is_refused(wizard_rows):
     wizard = wizard_rows(first_day=DAY, last_day=DAY)
     with pytest.raises(ValueError, match="outside the loaded range"):
         wizard.show_day(DAY + dt.timedelta(days=1))
+
+
+def test_rescheduling_frees_the_sessions_own_time_and_its_synced_invite(
+    alice_and_bob, alice_mentee, bob_mentor
+):
+    with time_machine.travel(NOW, tick=False):
+        session = services.session_book(
+            match_or_group=alice_and_bob, start=at(15), duration=30, booked_by=alice_mentee
+        )
+        # The invite came back from Bob's calendar as a busy block with the session's times.
+        factories.calendar_connected(alice_mentee)
+        factories.calendar_connected(bob_mentor, [(at(15), at(15, 30)), (at(18), at(19))])
+
+        def slot(exclude):
+            wizard = availability.match_wizard(
+                match=alice_and_bob,
+                viewer=alice_mentee,
+                time_zone="Europe/London",
+                duration=30,
+                first_day=DAY,
+                last_day=DAY,
+                day=DAY,
+                exclude_session=exclude,
+            )
+            return {row.start: row for row in wizard.slots}
+
+        assert not slot(None)[at(15, 15)].bookable
+        moving = slot(session.pk)
+        assert moving[at(15, 15)].bookable and not moving[at(15, 15)].partner_busy
+        assert moving[at(18)].partner_busy  # Bob's other busy time still counts
+
+
+def test_the_group_heat_map_leaves_out_the_session_being_moved(northwind, alice_mentee, bob_mentor):
+    from programs import services as program_services
+
+    program = factories.group_program(northwind)
+    dan = factories.person(northwind, "dan", time_zone="Europe/Berlin")
+    circle = program_services.group_create(
+        program=program, name="Circle A", facilitator=bob_mentor, members=[alice_mentee, dan]
+    )
+    with time_machine.travel(NOW, tick=False):
+        session = services.session_book(
+            match_or_group=circle, start=at(15), duration=30, booked_by=alice_mentee
+        )
+
+        def cell(exclude):
+            heat = availability.group_heat_map(
+                group=circle,
+                viewer=alice_mentee,
+                time_zone="UTC",
+                duration=30,
+                week_start=dt.date(2026, 3, 2),
+                exclude_session=exclude,
+            )
+            return next(c for _, row in heat.rows for c in row if c and c.start == at(15))
+
+        assert cell(None).free == 0
+        assert cell(session.pk).free == 3

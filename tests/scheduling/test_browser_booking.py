@@ -219,6 +219,9 @@ def test_a_recurring_series_with_one_conflicting_occurrence(
     conflict.locator(".occ-include").check()
     moved = slot + dt.timedelta(weeks=1, hours=1)
     conflict.locator(".occ-value").fill(moved.strftime("%Y-%m-%dT%H:%M"))
+    # The moved time is checked again at once: the second occurrence is free now.
+    page.wait_for_selector('.occurrence:nth-child(2) .badge:has-text("moved: no conflict")')
+    assert page.locator('.occurrence[data-conflict="true"]').count() == 0
     shot(page, "series-02-moved")
     page.click("#send-invite")
     page.wait_for_selector("#invite-state")

@@ -188,6 +188,36 @@ def test_the_series_preview_marks_the_conflicting_occurrence(
     assert html.count('data-conflict="false"') == 2
 
 
+def test_a_moved_occurrence_is_checked_again(client, alice_and_bob, alice_mentee, bob_mentor):
+    services.session_book(
+        match_or_group=alice_and_bob,
+        start=SLOT + dt.timedelta(weeks=1),
+        duration=30,
+        booked_by=bob_mentor,
+    )
+    client.force_login(alice_mentee)
+    url = reverse("match_confirm", args=[alice_and_bob.pk])
+    series = {
+        "start": "2026-03-03T15:00:00Z",
+        "duration": 30,
+        "tz": "Europe/London",
+        "repeat": "weekly",
+        "count": 3,
+    }
+    # Moved an hour later (wall clock in London): free.
+    moved = client.get(url, {**series, "check": "2026-03-10T16:00", "n": "2"}).content.decode()
+    assert moved.count("<li") == 1
+    assert 'data-conflict="false"' in moved and "moved: no conflict" in moved
+    assert 'value="2026-03-10T16:00"' in moved and "Include occurrence 2" in moved
+    assert " disabled" not in moved.replace(".disabled=", "")  # it stays included
+    # Moved onto Bob's other session, 15:15 overlaps 15:00-15:30: still a conflict, said so.
+    clash = client.get(url, {**series, "check": "2026-03-10T15:15", "n": "2"}).content.decode()
+    assert 'data-conflict="true"' in clash and "conflict — move or skip" in clash
+    # Not a time at all: a clear 400.
+    bad = client.get(url, {**series, "check": "next tuesday", "n": "2"})
+    assert bad.status_code == 400 and "not a date and time" in bad.content.decode()
+
+
 def test_the_heat_map_says_how_many_are_available(client, circle, alice_mentee):
     client.force_login(alice_mentee)
     response = client.get(reverse("group_book", args=[circle.pk]) + "?week=2026-03-02")

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from programs.models import Group, Match, Session
@@ -411,13 +412,19 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
 def _session_action(request, session_id: int, action, done_message: str) -> HttpResponse:
     session = selectors.session_for_participant(user=request.user, session_id=session_id)
+    # Back to the page the button was on (home, My sessions) when it says so and is ours.
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("session_detail", args=[session.pk])
     try:
         action(session=session, by=request.user)
     except services.BookingRefused as error:
         messages.error(request, str(error))
-        return redirect("session_detail", session.pk)
+        return redirect(back)
     messages.success(request, done_message)
-    return redirect("session_detail", session.pk)
+    return redirect(back)
 
 
 @login_required

@@ -235,3 +235,25 @@ def test_mark_done_records_a_session_held_outside(client, alice_and_bob, bob_men
     session = Session.objects.get()
     assert session.origin == Session.Origin.OUTSIDE
     assert session.status == Session.Status.COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [
+        ("/", "/"),
+        ("https://evil.example/", "session"),
+        ("", "session"),
+    ],
+)
+def test_a_session_button_returns_to_the_page_it_was_on_if_that_page_is_ours(
+    client, alice_and_bob, alice_mentee, next_url, lands_on
+):
+    session = services.session_book(
+        match_or_group=alice_and_bob, start=SLOT, duration=30, booked_by=alice_mentee
+    )
+    client.force_login(alice_mentee)
+    response = client.post(reverse("session_cancel", args=[session.pk]), {"next": next_url})
+    expected = reverse("session_detail", args=[session.pk]) if lands_on == "session" else "/"
+    assert response.status_code == 302 and response["Location"] == expected
+    session.refresh_from_db()
+    assert session.status == Session.Status.CANCELLED

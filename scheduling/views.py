@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -141,6 +142,9 @@ def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
         "form": form,
         "wizard": wizard,
         "weeks": _month_grid(first, wizard.dates),
+        "time_rows": time_rows(
+            wizard.slots, insight=wizard.insight, partner_name=partner.first_name or "partner"
+        ),
         "month": first,
         "prev_month": prev_month if first > dt.date(today.year, today.month, 1) else None,
         "next_month": next_month,
@@ -159,6 +163,58 @@ def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
     }
     template = "scheduling/_wizard.html" if request.htmx else "scheduling/book_match.html"
     return render(request, template, context)
+
+
+@dataclass(frozen=True)
+class TimeRow:
+    """One entry of the wizard's time list: a bookable slot, one unavailable slot, or a run of
+    unavailable slots for the same reason (a morning outside the partner's hours is one row,
+    not twenty)."""
+
+    slot: availability.SlotRow
+    reason: str = ""  # why it cannot be booked; empty when it can
+    until: dt.datetime | None = None  # the run's last slot start, for a run
+
+
+# Runs of at least this many unavailable slots (an hour of 15-minute steps) become one row.
+RUN_MIN_SLOTS = 4
+
+
+def _why_not(slot: availability.SlotRow, insight: str, partner_name: str) -> str:
+    if slot.past:
+        return "past"
+    if slot.taken:
+        return "booked"
+    if slot.bookable:
+        return ""
+    if insight != "mutual" and slot.partner_busy and not slot.me_busy:
+        return f"outside {partner_name}'s hours"
+    if slot.me_busy and slot.partner_busy:
+        return "both busy"
+    return "you're busy" if slot.me_busy else f"{partner_name} busy"
+
+
+def time_rows(slots, *, insight: str, partner_name: str) -> list[TimeRow]:
+    rows: list[TimeRow] = []
+    run: list = []
+
+    def flush() -> None:
+        if len(run) >= RUN_MIN_SLOTS:
+            rows.append(TimeRow(slot=run[0][0], reason=run[0][1], until=run[-1][0].local))
+        else:
+            rows.extend(TimeRow(slot=s, reason=r) for s, r in run)
+        run.clear()
+
+    for slot in slots:
+        reason = _why_not(slot, insight, partner_name)
+        if run and reason != run[-1][1]:
+            flush()
+        if reason:
+            run.append((slot, reason))
+        else:
+            rows.append(TimeRow(slot=slot))
+    flush()
+    return rows
 
 
 def _provider_label(user) -> str:

@@ -545,3 +545,51 @@ def test_retrying_a_failed_invite_from_the_home_page(
     page.goto(live_server.url + reverse("home"))
     assert card.locator("[data-state]").inner_text() == "Invite sent"
     assert card.locator("text=Retry").count() == 0
+
+
+UNLABELLED_CONTROLS = """
+() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !el.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.innerText.trim()))
+  .map(el => el.outerHTML.slice(0, 120))
+"""
+
+
+def tab_to(page, check: str, *, limit: int = 400) -> None:
+    """Press Tab until ``check`` (a JS expression about ``el``, the focused element) holds."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"() => {{ const el = document.activeElement; return !!({check}); }}"):
+            return
+    raise AssertionError(f"Tab never reached an element where {check}")
+
+
+def test_booking_works_with_the_keyboard_alone_and_every_control_is_labelled(
+    open_as, live_server, match, alice_mentee
+):
+    slot = target_slot()
+    day = slot.date().isoformat()
+    page = open_as(alice_mentee)
+    page.goto(live_server.url + reverse("home"))
+    tab_to(page, "el.innerText && el.innerText.includes('Book Session')")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#wizard-form")
+    if page.locator(f'a[data-date="{day}"]').count() == 0:
+        tab_to(page, "el.getAttribute('aria-label') === 'Next month'")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(f'a[data-date="{day}"]')
+    tab_to(page, f"el.dataset && el.dataset.date === '{day}'")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f'a.date.selected[data-date="{day}"]')
+    assert page.evaluate(UNLABELLED_CONTROLS) == []
+    tab_to(page, f"el.href && el.href.includes('start={zulu(slot)}')")
+    shot(page, "keyboard-01-time-focused")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#confirm-form")
+    assert page.evaluate(UNLABELLED_CONTROLS) == []
+    tab_to(page, "el.id === 'send-invite'")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-state]")
+    shot(page, "keyboard-02-booked")
+    assert Session.objects.get().start == slot

@@ -77,6 +77,19 @@ def test_a_past_month_shows_its_last_day_with_nothing_bookable(client, alice_and
     assert reverse("match_confirm", args=[alice_and_bob.pk]) not in html
 
 
+def test_a_long_unavailable_stretch_is_one_row_of_the_time_list(
+    client, alice_and_bob, alice_mentee
+):
+    client.force_login(alice_mentee)
+    html = client.get(
+        reverse("match_book", args=[alice_and_bob.pk]) + "?day=2026-03-03"
+    ).content.decode()
+    # Bob (New York) starts at 12:00 London: Alice's morning is one row, not twenty.
+    assert html.count("outside Bob&#x27;s hours") == 1
+    assert "07:00–11:45" in html
+    assert 'class="run"' in html
+
+
 def test_the_wizard_remembers_the_chosen_time_zone(client, alice_and_bob, alice_mentee):
     client.force_login(alice_mentee)
     url = reverse("match_book", args=[alice_and_bob.pk])

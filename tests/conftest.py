@@ -138,6 +138,7 @@ def chromium(monkeypatch):
         pytest.fail(
             "Chromium is missing: run `bash scripts/install-browser.sh` (scripts/test.sh does)"
         )
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the test's ORM calls stay
@@ -145,5 +146,13 @@ def chromium(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # While that loop runs, asgiref keeps Django's connections for this thread apart
+            # from the ones it uses outside the loop, so nothing after this block (the test
+            # teardown, pytest-django's final close) can see them. Close them while they are
+            # still reachable, or the test database is "being accessed by other users" at the
+            # end of the run and cannot be dropped.
+            connections.close_all()

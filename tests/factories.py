@@ -51,18 +51,25 @@ def group_program(org: Organization, name: str = "Circles", **kwargs) -> Program
     )
 
 
-def calendar_connected(person: User, busy: list[tuple[dt.datetime, dt.datetime]] = ()) -> None:
-    """Give ``person`` a connected, freshly synced calendar holding these busy blocks."""
+def calendar_connected(
+    person: User,
+    busy: list[tuple[dt.datetime, dt.datetime]] = (),
+    *,
+    synced_minutes_ago: int = 0,
+):
+    """Give ``person`` a connected calendar synced that long ago, holding these busy blocks;
+    returns (connection, calendar)."""
     from django.utils import timezone
 
     from calendars.models import BusyBlock, CalendarConnection, ConnectedCalendar
 
+    synced = timezone.now() - dt.timedelta(minutes=synced_minutes_ago)
     connection = CalendarConnection.objects.create(
         user=person,
         provider="caldav",
         account_email=person.email,
         caldav_url="http://127.0.0.1:5232/",
-        last_synced_at=timezone.now(),
+        last_synced_at=synced,
     )
     calendar = ConnectedCalendar.objects.create(
         connection=connection,
@@ -72,9 +79,10 @@ def calendar_connected(person: User, busy: list[tuple[dt.datetime, dt.datetime]]
         can_write=True,
         check_conflicts=True,
         is_destination=True,
-        last_synced_at=timezone.now(),
+        last_synced_at=synced,
     )
     BusyBlock.objects.bulk_create(
         BusyBlock(user=person, calendar=calendar, start=start, end=end, kind="busy")
         for start, end in busy
     )
+    return connection, calendar

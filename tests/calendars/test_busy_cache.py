@@ -8,28 +8,12 @@ from django.test import TestCase
 from django.utils import timezone
 
 from calendars import selectors, services
-from calendars.models import BusyBlock, CalendarConnection, ConnectedCalendar
+from calendars.models import BusyBlock, ConnectedCalendar
+from tests import factories
 
 
 def _connected(user, synced_minutes_ago=1):
-    now = timezone.now()
-    conn = CalendarConnection.objects.create(
-        user=user,
-        provider="caldav",
-        account_email=user.email,
-        caldav_url="http://127.0.0.1:1/",
-        last_synced_at=now - dt.timedelta(minutes=synced_minutes_ago),
-    )
-    cal = ConnectedCalendar.objects.create(
-        connection=conn,
-        calendar_id="c",
-        name="Work",
-        primary=True,
-        can_write=True,
-        check_conflicts=True,
-        is_destination=True,
-    )
-    return conn, cal
+    return factories.calendar_connected(user, synced_minutes_ago=synced_minutes_ago)
 
 
 def test_busy_for_reads_only_the_cache_in_a_few_queries(

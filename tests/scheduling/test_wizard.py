@@ -175,9 +175,18 @@ def test_bad_confirm_input_is_a_400_and_writes_nothing(
     assert Session.objects.count() == 0
 
 
-def test_the_series_preview_marks_the_conflicting_occurrence(
-    client, alice_and_bob, alice_mentee, bob_mentor
-):
+# Weekly from 3 March 15:00 London, three times; Bob has another session on 10 March 15:00.
+SERIES = {
+    "start": "2026-03-03T15:00:00Z",
+    "duration": 30,
+    "tz": "Europe/London",
+    "repeat": "weekly",
+    "count": 3,
+}
+
+
+@pytest.fixture
+def series_confirm(client, alice_and_bob, alice_mentee, bob_mentor):
     services.session_book(
         match_or_group=alice_and_bob,
         start=SLOT + dt.timedelta(weeks=1),
@@ -185,38 +194,17 @@ def test_the_series_preview_marks_the_conflicting_occurrence(
         booked_by=bob_mentor,
     )
     client.force_login(alice_mentee)
-    url = reverse("match_confirm", args=[alice_and_bob.pk])
-    response = client.get(
-        url,
-        {
-            "start": "2026-03-03T15:00:00Z",
-            "duration": 30,
-            "tz": "Europe/London",
-            "repeat": "weekly",
-            "count": 3,
-        },
-    )
-    html = response.content.decode()
+    return reverse("match_confirm", args=[alice_and_bob.pk])
+
+
+def test_the_series_preview_marks_the_conflicting_occurrence(client, series_confirm):
+    html = client.get(series_confirm, SERIES).content.decode()
     assert html.count('data-conflict="true"') == 1
     assert html.count('data-conflict="false"') == 2
 
 
-def test_a_moved_occurrence_is_checked_again(client, alice_and_bob, alice_mentee, bob_mentor):
-    services.session_book(
-        match_or_group=alice_and_bob,
-        start=SLOT + dt.timedelta(weeks=1),
-        duration=30,
-        booked_by=bob_mentor,
-    )
-    client.force_login(alice_mentee)
-    url = reverse("match_confirm", args=[alice_and_bob.pk])
-    series = {
-        "start": "2026-03-03T15:00:00Z",
-        "duration": 30,
-        "tz": "Europe/London",
-        "repeat": "weekly",
-        "count": 3,
-    }
+def test_a_moved_occurrence_is_checked_again(client, series_confirm):
+    url, series = series_confirm, SERIES
     # Moved an hour later (wall clock in London): free.
     moved = client.get(url, {**series, "check": "2026-03-10T16:00", "n": "2"}).content.decode()
     assert moved.count("<li") == 1

@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class SchedulingConfig(AppConfig):
     name = "scheduling"
     verbose_name = "Scheduling"
+
+    def ready(self) -> None:
+        # Registers the "Did your session happen?" To-Do source.
+        from scheduling import selectors  # noqa: F401
+        from programs.demo_data import DEMO_EXTENSIONS
+        from scheduling.demo import demo_sessions
+
+        # After the calendars extension, so bookings see the first sync's busy times.
+        if demo_sessions not in DEMO_EXTENSIONS:
+            DEMO_EXTENSIONS.append(demo_sessions)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from programs.models import Group, GroupMember, Match, Session, User
+from programs.selectors import TodoItem, todo_source
 
 # Ids beyond a 64-bit integer cannot exist; refusing them early keeps the database from
 # raising an overflow on a malformed URL.
@@ -60,3 +67,60 @@ def session_for_participant(*, user: User, session_id: int) -> Session:
 
 def match_has_sessions(match: Match) -> bool:
     return Session.objects.filter(match=match).exclude(status=Session.Status.CANCELLED).exists()
+
+
+# A session that ended longer ago than this is history, not a to-do: nobody remembers whether a
+# two-month-old session happened, and the list would only grow.
+PAST_SESSION_TODO_WINDOW = dt.timedelta(days=30)
+PAST_SESSION_TODO_LIMIT = 5
+
+
+@todo_source
+def past_session_todos(user: User) -> list[TodoItem]:
+    """One item per session of ``user``'s that ended in the last 30 days and is still
+    scheduled, newest first: did it happen? At most PAST_SESSION_TODO_LIMIT of them, then one
+    item pointing to My sessions for the rest. One query, two when there are more."""
+    now = timezone.now()
+    past = Session.objects.filter(
+        session_participants__user=user,
+        status=Session.Status.SCHEDULED,
+        end__lte=now,
+        end__gt=now - PAST_SESSION_TODO_WINDOW,
+    )
+    newest = past.select_related("match__mentee", "match__mentor", "group").order_by("-end", "-pk")
+    sessions = list(newest[:PAST_SESSION_TODO_LIMIT])
+    tz = ZoneInfo(user.time_zone)
+    items = [
+        TodoItem(
+            key=f"past-session-{session.pk}",
+            title=(
+                f"Did your session with {_with_whom(session, user)} "
+                f"on {_day_and_time(session.start, tz)} happen?"
+            ),
+            detail="Mark it as done, or cancel it if it did not take place.",
+            url=reverse("session_detail", args=[session.pk]),
+        )
+        for session in sessions
+    ]
+    more = past.count() - len(sessions) if len(sessions) == PAST_SESSION_TODO_LIMIT else 0
+    if more:
+        items.append(
+            TodoItem(
+                key="past-sessions-more",
+                title=f"And {more} more past session{pluralize(more)} to mark as done",
+                detail="Find them in My sessions.",
+                url=reverse("session_list"),
+            )
+        )
+    return items
+
+
+def _with_whom(session: Session, user: User) -> str:
+    if session.match_id:
+        return session.match.partner_of(user).display_name
+    return session.group.name
+
+
+def _day_and_time(instant: dt.datetime, tz: ZoneInfo) -> str:
+    """E.g. "Sun 1 Mar at 15:00" on the person's wall clock."""
+    return dateformat.format(instant.astimezone(tz), r"D j M \a\t H:i")

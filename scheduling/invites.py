@@ -23,7 +23,7 @@ from calendars.errors import NeedsReconnectError, PermanentProviderError, Tempor
 from calendars.providers.base import EventSpec
 from programs.models import Session
 from scheduling import ics
-from scheduling.models import SessionInvite
+from scheduling.models import WAITING_FOR_RECONNECT, SessionInvite
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def invite_deliver(*, invite_id: int, final_attempt: bool = False) -> SessionInv
         raise InviteTemporaryFailure(str(error), error.retry_after) from error
     except NeedsReconnectError as error:
         # Journey 7: nothing is lost. The invite stays pending and is retried on reconnect.
-        _note_error(invite, f"Waiting for the calendar to be reconnected: {error}")
+        _note_error(invite, f"{WAITING_FOR_RECONNECT}: {error}")
         return invite
     except PermanentProviderError as error:
         return _fail(invite, str(error))

@@ -6,6 +6,7 @@ A Session says *what* was agreed; these rows say how the invitation for it trave
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -13,6 +14,15 @@ from django.db import models
 from django.utils import timezone
 
 from programs.models import Session
+
+# What invite_deliver notes on a pending invite whose booker must reconnect their calendar
+# first; the invite stays pending until scheduling.services.invites_resume re-queues it.
+WAITING_FOR_RECONNECT = "Waiting for the calendar to be reconnected"
+
+# How long after an invite last changed a page keeps asking for its state. Delivery normally
+# takes a second or two; past this the provider is retrying with backoff (minutes), and every
+# open page asking every 2 s would cost more than it tells.
+POLL_WINDOW = dt.timedelta(seconds=30)
 
 
 def _new_key() -> str:
@@ -66,6 +76,24 @@ class SessionInvite(models.Model):
 
     def __str__(self) -> str:
         return f"Invite for session {self.session_id}: {self.get_state_display()}"
+
+    @property
+    def waiting_for_reconnect(self) -> bool:
+        """Pending only until the booker reconnects their calendar: nothing will change sooner."""
+        return self.state == self.State.PENDING and self.last_error.startswith(
+            WAITING_FOR_RECONNECT
+        )
+
+    @property
+    def worth_polling(self) -> bool:
+        """Pending and likely to change within seconds: it changed (booked, rescheduled,
+        cancelled, retried, or a delivery attempt) less than POLL_WINDOW ago, and is not
+        waiting for a reconnect."""
+        return (
+            self.state == self.State.PENDING
+            and not self.waiting_for_reconnect
+            and timezone.now() - self.updated_at < POLL_WINDOW
+        )
 
     @property
     def ics_uid(self) -> str:

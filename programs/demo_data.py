@@ -125,7 +125,8 @@ def load_demo() -> Demo:
         program=group_program,
         name="Platform Circle",
         facilitator=people["emma"],
-        members=[people[k] for k in ("ada", "dev", "grace", "kavya", "liam", "maya")],
+        # From Kolkata to Chicago: everyone's bookable hours meet from 13:00 to 15:30 UTC.
+        members=[people[k] for k in ("ada", "dev", "chloe", "kavya", "liam", "maya")],
     )
 
     now = timezone.now().replace(minute=0, second=0, microsecond=0)

@@ -7,8 +7,8 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the "Did your session happen?" To-Do source.
-        from scheduling import selectors  # noqa: F401
         from programs.demo_data import DEMO_EXTENSIONS
+        from scheduling import selectors  # noqa: F401
         from scheduling.demo import demo_sessions
 
         # After the calendars extension, so bookings see the first sync's busy times.

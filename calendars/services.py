@@ -209,18 +209,18 @@ def connection_upsert(*, user: User, grant: GrantedAccount) -> CalendarConnectio
         bump_busy_versions([user.pk])
         if was_broken:
             # Journey 7: invite writes that waited for this reconnect go out now.
-            transaction.on_commit(lambda: _resume_invites(user))
+            transaction.on_commit(lambda: _resume_invites([user.pk]))
     connection_refresh_calendars(connection=existing)
     sync_enqueue_connection(connection_id=existing.pk)
     return existing
 
 
-def _resume_invites(user: User) -> None:
+def _resume_invites(user_ids: Iterable[int]) -> None:
     try:
         from scheduling.services import invites_resume
     except ImportError:  # booking not installed: nothing waits
         return
-    invites_resume(user=user)
+    invites_resume(user_ids=user_ids)
 
 
 def connection_refresh_calendars(*, connection: CalendarConnection) -> list[ConnectedCalendar]:
@@ -669,6 +669,11 @@ def _activate(*, integration: OrganizationIntegration, admin: User) -> None:
         from calendars import tasks
 
         transaction.on_commit(lambda: tasks.sync_organization.delay(integration.pk))
+        # Invites that waited for the organization's grant (members booking through it) go
+        # out now, as after a personal reconnect.
+        transaction.on_commit(
+            lambda: _resume_invites(members_covered_by(integration).values_list("pk", flat=True))
+        )
 
 
 def organization_microsoft_complete(

@@ -18,6 +18,7 @@ import datetime as dt
 import functools
 import itertools
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
@@ -545,15 +546,16 @@ def invite_retry(*, session: Session, by: User) -> SessionInvite:
     return invite
 
 
-def invites_resume(*, user: User) -> int:
-    """Re-queue the invites of ``user``'s bookings that wait for their calendar (journey 7).
+def invites_resume(*, user_ids: Iterable[int]) -> int:
+    """Re-queue the invites of these people's bookings that wait for their calendar (journey 7).
 
-    For the calendars app to call once the person has reconnected; safe to call any time,
-    since delivering an invite twice is harmless. Returns how many were queued.
+    For the calendars app to call once a person has reconnected, or an organization's grant
+    works again for its members; safe to call any time, since delivering an invite twice is
+    harmless. Returns how many were queued.
     """
     waiting = list(
         SessionInvite.objects.filter(
-            session__booked_by=user,
+            session__booked_by__in=list(user_ids),
             session__status__in=[Session.Status.SCHEDULED, Session.Status.CANCELLED],
             state=SessionInvite.State.PENDING,
         )

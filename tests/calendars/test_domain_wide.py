@@ -248,3 +248,16 @@ def test_busy_data_stays_within_its_organization(
         [carol_outsider], timezone.now(), timezone.now() + dt.timedelta(days=3)
     )
     assert busy[carol_outsider.pk].integrated is False
+
+
+def test_a_working_grant_resumes_invites_that_waited_for_it(
+    emulator, client, priya_it, alice_mentee, monkeypatch
+):
+    import scheduling.services
+
+    resumed = []
+    monkeypatch.setattr(
+        scheduling.services, "invites_resume", lambda *, user_ids: resumed.extend(user_ids) or 0
+    )
+    connect_google_workspace(client, emulator, priya_it)
+    assert alice_mentee.pk in resumed

@@ -89,7 +89,7 @@ def test_reconnecting_resumes_invite_writes_that_waited(
 
     resumed = []
     monkeypatch.setattr(
-        scheduling.services, "invites_resume", lambda *, user: resumed.append(user.pk) or 0
+        scheduling.services, "invites_resume", lambda *, user_ids: resumed.extend(user_ids) or 0
     )
     client.force_login(alice_mentee)
     connect_google(client, emulator)

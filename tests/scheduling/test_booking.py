@@ -244,7 +244,7 @@ def test_invites_waiting_for_a_reconnect_are_sent_when_resumed(alice_and_bob, al
         last_error="Waiting for the calendar to be reconnected",
     )
     mail.outbox.clear()
-    assert services.invites_resume(user=alice_mentee) == 1
+    assert services.invites_resume(user_ids=[alice_mentee.pk]) == 1
     assert SessionInvite.objects.get(session=session).state == SessionInvite.State.SENT
     assert len(mail.outbox) == 2
-    assert services.invites_resume(user=alice_mentee) == 0
+    assert services.invites_resume(user_ids=[alice_mentee.pk]) == 0

@@ -132,6 +132,18 @@ def alice_and_bob(mentoring, alice_mentee, bob_mentor):
 
 
 @pytest.fixture
+def circle(northwind, alice_mentee, bob_mentor):
+    """Circle A: Alice and Dan (Berlin), facilitated by Bob; all three are participants."""
+    from programs import services
+
+    program = factories.group_program(northwind)
+    dan = factories.person(northwind, "dan", time_zone="Europe/Berlin")
+    return services.group_create(
+        program=program, name="Circle A", facilitator=bob_mentor, members=[alice_mentee, dan]
+    )
+
+
+@pytest.fixture
 def chromium(monkeypatch):
     """Debian's Chromium driven by Playwright. A missing browser fails the test, loudly."""
     if not Path(CHROMIUM).exists():

@@ -105,14 +105,7 @@ def test_rescheduling_frees_the_sessions_own_time_and_its_synced_invite(
         assert moving[at(18)].partner_busy  # Bob's other busy time still counts
 
 
-def test_the_group_heat_map_leaves_out_the_session_being_moved(northwind, alice_mentee, bob_mentor):
-    from programs import services as program_services
-
-    program = factories.group_program(northwind)
-    dan = factories.person(northwind, "dan", time_zone="Europe/Berlin")
-    circle = program_services.group_create(
-        program=program, name="Circle A", facilitator=bob_mentor, members=[alice_mentee, dan]
-    )
+def test_the_group_heat_map_leaves_out_the_session_being_moved(circle, alice_mentee):
     with time_machine.travel(NOW, tick=False):
         session = services.session_book(
             match_or_group=circle, start=at(15), duration=30, booked_by=alice_mentee

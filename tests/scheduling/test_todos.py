@@ -12,7 +12,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from programs import services as program_services
 from programs.models import User
 from scheduling import selectors, services
 from tests import factories
@@ -25,15 +24,6 @@ YESTERDAY = dt.datetime(2026, 3, 1, 15, 0, tzinfo=dt.UTC)  # London 15:00, New Y
 def _clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def circle(northwind, alice_mentee, bob_mentor):
-    program = factories.group_program(northwind)
-    dan = factories.person(northwind, "dan", time_zone="Europe/Berlin")
-    return program_services.group_create(
-        program=program, name="Circle A", facilitator=bob_mentor, members=[alice_mentee, dan]
-    )
 
 
 def booked(match_or_group, booker: User, start: dt.datetime):

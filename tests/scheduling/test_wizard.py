@@ -8,10 +8,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from programs import services as program_services
 from programs.models import Session
 from scheduling import services
-from tests import factories
 
 NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
 SLOT = dt.datetime(2026, 3, 3, 15, 0, tzinfo=dt.UTC)
@@ -21,15 +19,6 @@ SLOT = dt.datetime(2026, 3, 3, 15, 0, tzinfo=dt.UTC)
 def _clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def circle(northwind, alice_mentee, bob_mentor):
-    program = factories.group_program(northwind)
-    dan = factories.person(northwind, "dan", time_zone="Europe/Berlin")
-    return program_services.group_create(
-        program=program, name="Circle A", facilitator=bob_mentor, members=[alice_mentee, dan]
-    )
 
 
 def test_the_wizard_shows_dates_times_and_the_first_session_prompt(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import msal
 import pytest
@@ -71,14 +72,19 @@ def dana_graph(emu) -> GraphClient:
     return GraphClient(emu, result["access_token"])
 
 
-def schedule_body(schedules: list[str], days: int = 2, interval: int = 60) -> dict:
-    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+def schedule_body(
+    schedules: list[str], days: int = 2, interval: int = 60, time_zone: str = "UTC"
+) -> dict:
+    """From tomorrow's midnight in ``time_zone``: the day the fixture's "+1d" events fall on
+    for an account in that zone, whatever the hour in UTC."""
+    now = datetime.now(ZoneInfo(time_zone))
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     return {
         "schedules": schedules,
-        "startTime": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+        "startTime": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": time_zone},
         "endTime": {
             "dateTime": (start + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S"),
-            "timeZone": "UTC",
+            "timeZone": time_zone,
         },
         "availabilityViewInterval": interval,
     }
@@ -102,9 +108,8 @@ def test_a_client_credentials_token_then_get_schedule(app_graph):
 
 
 def test_get_schedule_marks_each_slot_with_the_strongest_status(app_graph):
-    tz = "Europe/Madrid"
-    body = schedule_body([DANA_MENTOR], days=1, interval=30)
-    body["startTime"]["timeZone"] = body["endTime"]["timeZone"] = tz
+    # Dana's own zone: near midnight UTC, Madrid is already a day ahead.
+    body = schedule_body([DANA_MENTOR], days=1, interval=30, time_zone="Europe/Madrid")
 
     view = app_graph.post(f"/users/{DANA_MENTOR}/calendar/getSchedule", body).json()["value"][0][
         "availabilityView"

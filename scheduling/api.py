@@ -315,43 +315,37 @@ class GroupHeatMapApi(APIView):
         )
 
 
-def _book(request, owner) -> Response:
-    body = BookSerializer(data=request.data)
+def _booking(request, serializer_class) -> tuple[dict, dict]:
+    """The validated body, and what single and series bookings pass to their service alike."""
+    body = serializer_class(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
+    common = {
+        "duration": data["duration"],
+        "booked_by": request.user,
+        "time_zone": data.get("time_zone"),
+        "conferencing": services.Conferencing(
+            kind=data["conferencing"], url=data["url"], location=data["location"]
+        ),
+        "agenda": data.get("agenda"),
+    }
+    return data, common
+
+
+def _book(request, owner) -> Response:
+    data, common = _booking(request, BookSerializer)
     try:
-        session = services.session_book(
-            match_or_group=owner,
-            start=data["start"],
-            duration=data["duration"],
-            booked_by=request.user,
-            time_zone=data.get("time_zone"),
-            conferencing=services.Conferencing(
-                kind=data["conferencing"], url=data["url"], location=data["location"]
-            ),
-            agenda=data.get("agenda"),
-        )
+        session = services.session_book(match_or_group=owner, start=data["start"], **common)
     except (services.BookingRefused, SchedulingError) as error:
         return _refused(error)
     return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
 
 def _book_series(request, owner) -> Response:
-    body = SeriesSerializer(data=request.data)
-    body.is_valid(raise_exception=True)
-    data = body.validated_data
+    data, common = _booking(request, SeriesSerializer)
     try:
         sessions = services.session_series_book(
-            match_or_group=owner,
-            starts=data["starts"],
-            frequency=data["frequency"],
-            duration=data["duration"],
-            booked_by=request.user,
-            time_zone=data.get("time_zone"),
-            conferencing=services.Conferencing(
-                kind=data["conferencing"], url=data["url"], location=data["location"]
-            ),
-            agenda=data.get("agenda"),
+            match_or_group=owner, starts=data["starts"], frequency=data["frequency"], **common
         )
     except (services.BookingRefused, SchedulingError) as error:
         return _refused(error)

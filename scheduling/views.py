@@ -38,6 +38,17 @@ def _time_zone(request: HttpRequest, asked: str | None) -> str:
     return request.session.get(TZ_SESSION_KEY) or request.user.time_zone
 
 
+def _wizard_basics(request, data: dict, program, reschedule: Session | None):
+    """(time zone, duration, now, today in that zone) for a booking page: what the person
+    chose, else what the session being moved had, else their zone and the program's default."""
+    time_zone = _time_zone(request, data.get("tz"))
+    duration = data.get("duration") or (
+        reschedule.duration_minutes if reschedule else _default_duration(program)
+    )
+    now = timezone.now()
+    return time_zone, duration, now, now.astimezone(ZoneInfo(time_zone)).date()
+
+
 def _default_duration(program) -> int:
     durations = program.allowed_durations
     return 30 if 30 in durations else durations[0]
@@ -101,13 +112,7 @@ def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
         )
     data = form.cleaned_data if request.GET else {}
     reschedule = _reschedule_target(request, match)
-    time_zone = _time_zone(request, data.get("tz"))
-    tz = ZoneInfo(time_zone)
-    duration = data.get("duration") or (
-        reschedule.duration_minutes if reschedule else _default_duration(program)
-    )
-    now = timezone.now()
-    today = now.astimezone(tz).date()
+    time_zone, duration, now, today = _wizard_basics(request, data, program, reschedule)
     first, last = _month_bounds(data.get("month"), today)
     day = data.get("day")
     try:
@@ -240,13 +245,7 @@ def group_book(request: HttpRequest, group_id: int) -> HttpResponse:
         )
     data = form.cleaned_data if request.GET else {}
     reschedule = _reschedule_target(request, group)
-    time_zone = _time_zone(request, data.get("tz"))
-    tz = ZoneInfo(time_zone)
-    duration = data.get("duration") or (
-        reschedule.duration_minutes if reschedule else _default_duration(program)
-    )
-    now = timezone.now()
-    today = now.astimezone(tz).date()
+    time_zone, duration, now, today = _wizard_basics(request, data, program, reschedule)
     week = data.get("week") or today
     week = week - dt.timedelta(days=week.weekday())
     try:

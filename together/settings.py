@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "programs",
     "calendars",
     "scheduling",
@@ -257,6 +258,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Availability, booking and sessions for mentorship programs.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from our own static files (drf-spectacular-sidecar), not a CDN:
+    # /api/docs/ works offline and under a same-origin CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Logging ----------------------------------------------------------------------------

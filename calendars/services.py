@@ -13,9 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,6 +34,7 @@ from calendars.models import (
 )
 from calendars.providers.base import BusyInterval, CalendarProvider
 from programs.busy_versions import bump_busy_versions
+from programs.mail import email_send
 from programs.models import Organization, User
 
 log = logging.getLogger(__name__)
@@ -330,16 +329,11 @@ def connection_mark_needs_reconnect(*, connection: CalendarConnection, reason: s
 
 def _send_action_required(connection: CalendarConnection) -> None:
     context = {
-        "user": connection.user,
         "connection": connection,
         "url": settings.SITE_URL + reverse("calendars:my_calendar"),
     }
-    send_mail(
-        subject=render_to_string("calendars/email/action_required_subject.txt", context).strip(),
-        message=render_to_string("calendars/email/action_required.txt", context),
-        html_message=render_to_string("calendars/email/action_required.html", context),
-        from_email=None,
-        recipient_list=[connection.user.email],
+    email_send(
+        recipient=connection.user, template="calendars/email/action_required", context=context
     )
 
 
@@ -732,18 +726,12 @@ def organization_integration_mark_failed(
     admin = integration.consented_by
     if changed and admin is not None:
         context = {
-            "user": admin,
             "integration": integration,
             "url": settings.SITE_URL + reverse("calendars:org_integration"),
         }
         transaction.on_commit(
-            lambda: send_mail(
-                subject=render_to_string(
-                    "calendars/email/org_action_required_subject.txt", context
-                ).strip(),
-                message=render_to_string("calendars/email/org_action_required.txt", context),
-                from_email=None,
-                recipient_list=[admin.email],
+            lambda: email_send(
+                recipient=admin, template="calendars/email/org_action_required", context=context
             )
         )
 

@@ -14,13 +14,12 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from calendars.errors import NeedsReconnectError, PermanentProviderError, TemporaryProviderError
 from calendars.providers.base import EventSpec
+from programs.mail import Attachment, email_send
 from programs.models import Session
 from scheduling import ics
 from scheduling.models import WAITING_FOR_RECONNECT, SessionInvite
@@ -195,31 +194,28 @@ def _deliver_by_email(invite: SessionInvite, session: Session) -> None:
         )
 
 
-def _send_ics_email(*, session: Session, user, payload: bytes, change: str) -> None:
-    from zoneinfo import ZoneInfo
-
-    local = session.start.astimezone(ZoneInfo(user.time_zone))
-    context = {
-        "session": session,
-        "user": user,
-        "change": change,
-        "title": ics.session_title(session),
-        "when": local,
-        "end": session.end.astimezone(ZoneInfo(user.time_zone)),
-        "site_url": settings.SITE_URL,
-    }
-    subject = render_to_string("scheduling/email/invite_subject.txt", context).strip()
-    text = render_to_string("scheduling/email/invite.txt", context)
-    html = render_to_string("scheduling/email/invite.html", context)
+def _send_ics_email(
+    *, session: Session, user, payload: bytes, change: str, notice: str = ""
+) -> None:
     method = "CANCEL" if change == "cancelled" else "REQUEST"
-    message = EmailMultiAlternatives(subject, text, to=[user.email])
-    message.attach_alternative(html, "text/html")
-    message.attach(
-        "invite.ics" if method == "REQUEST" else "cancel.ics",
-        payload,
-        f"text/calendar; charset=utf-8; method={method}",
+    email_send(
+        recipient=user,
+        template="scheduling/email/invite",
+        context={
+            "session": session,
+            "change": change,
+            "title": ics.session_title(session),
+            "notice": notice,
+            "site_url": settings.SITE_URL,
+        },
+        attachments=[
+            Attachment(
+                "invite.ics" if method == "REQUEST" else "cancel.ics",
+                payload,
+                f"text/calendar; charset=utf-8; method={method}",
+            )
+        ],
     )
-    message.send()
 
 
 def reminders_send(*, now: dt.datetime | None = None, lead: dt.timedelta | None = None) -> int:
@@ -253,18 +249,12 @@ def reminders_send(*, now: dt.datetime | None = None, lead: dt.timedelta | None 
 
 
 def _send_reminder(*, session: Session, user) -> None:
-    from zoneinfo import ZoneInfo
-
-    context = {
-        "session": session,
-        "user": user,
-        "title": ics.session_title(session),
-        "when": session.start.astimezone(ZoneInfo(user.time_zone)),
-        "site_url": settings.SITE_URL,
-    }
-    subject = render_to_string("scheduling/email/reminder_subject.txt", context).strip()
-    text = render_to_string("scheduling/email/reminder.txt", context)
-    html = render_to_string("scheduling/email/reminder.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[user.email])
-    message.attach_alternative(html, "text/html")
-    message.send()
+    email_send(
+        recipient=user,
+        template="scheduling/email/reminder",
+        context={
+            "session": session,
+            "title": ics.session_title(session),
+            "site_url": settings.SITE_URL,
+        },
+    )

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command: install everything, start the calendar provider emulator, load the demo
-# organization (connected domain-wide to the emulated Google Workspace, busy times synced),
-# and serve it on http://127.0.0.1:8000 with the embedded default (SQLite, eager Celery,
-# console email).
+# organizations (connected domain-wide to the emulated Google Workspace and Microsoft 365,
+# busy times synced), start a Celery worker with beat for the periodic work (reminders,
+# calendar syncs), and serve it on http://127.0.0.1:8000 with the embedded default (SQLite,
+# tasks of the web process run in-process, console email).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -31,7 +32,24 @@ export MICROSOFT_CLIENT_SECRET=demo-microsoft-client-secret
 
 $PY manage.py migrate --no-input -v0
 $PY manage.py demo
+
+# The periodic work (reminders before sessions, calendar syncs) needs beat. With Redis the
+# deployment runs its own worker and beat (docker-compose.yml); without it, one worker with
+# embedded beat on kombu's filesystem broker (.celery/), no server needed. The web process
+# keeps running its own tasks in-process (see together/settings.py, Celery).
+WORKER_PID=
+if [ -z "${REDIS_URL:-}" ]; then
+  mkdir -p .celery
+  CELERY_TASK_ALWAYS_EAGER=false $PY -m celery -A together worker -B --concurrency=1 \
+    --without-gossip --without-mingle --without-heartbeat --loglevel=INFO \
+    >.celery/worker.log 2>&1 &
+  WORKER_PID=$!
+fi
+trap 'kill $EMU_PID ${WORKER_PID} 2>/dev/null || true' EXIT
 echo
 echo "Calendar emulator: http://127.0.0.1:$EMU_PORT/ and https://127.0.0.1:$EMU_TLS_PORT/ (log in .emulator/)"
+if [ -n "$WORKER_PID" ]; then
+  echo "Celery worker with beat (reminders, calendar syncs): log in .celery/worker.log"
+fi
 echo "Together is running at http://127.0.0.1:${PORT:-8000}/ (Ctrl-C to stop)"
 $PY manage.py runserver "127.0.0.1:${PORT:-8000}"

@@ -180,9 +180,28 @@ else:
 
 # --- Celery -----------------------------------------------------------------------------
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-# Without a broker there is no worker: run tasks in-process so the embedded default works.
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+else:
+    # The embedded default needs no broker server: kombu's filesystem transport keeps the
+    # queue in a project folder. The web process still runs its tasks eagerly (below); the
+    # worker with beat that scripts/demo.sh starts on this folder does the periodic work
+    # (reminders, calendar syncs), which an eager process alone never would.
+    CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(BASE_DIR / ".celery")))
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # One folder both ways: the worker, its beat and anything it enqueues share a queue.
+        "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
+        "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
+        "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "store_processed": False,
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
+    }
+    CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_BROKER_DIR / "celerybeat-schedule")
+# Without Redis the web process runs tasks in-process, so bookings and syncs work with no
+# worker running (runserver alone) and the person sees the outcome on the next page.
+# The embedded worker sets CELERY_TASK_ALWAYS_EAGER=false so beat's entries reach it.
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -341,13 +360,13 @@ CALENDAR_SYNC_DAYS_AHEAD = _env_int("CALENDAR_SYNC_DAYS_AHEAD", default=60, mini
 CALENDAR_SYNC_DAYS_BEHIND = _env_int("CALENDAR_SYNC_DAYS_BEHIND", default=1, minimum=0)
 CELERY_BEAT_SCHEDULE["calendars-sync-all"] = {
     "task": "calendars.tasks.sync_all",
-    "schedule": _env_int("CALENDAR_SYNC_INTERVAL_SECONDS", default=10 * 60, minimum=60),
+    "schedule": _env_int("CALENDAR_SYNC_INTERVAL_SECONDS", default=10 * 60, minimum=5),
 }
 # Reminder emails for sessions starting within the next day; each person once per start time,
 # so running it more often than needed (or twice) sends nothing twice.
 CELERY_BEAT_SCHEDULE["scheduling-reminders"] = {
     "task": "scheduling.tasks.reminders_send",
-    "schedule": 15 * 60,
+    "schedule": _env_int("REMINDERS_INTERVAL_SECONDS", default=15 * 60, minimum=5),
 }
 
 # --- Production hardening ---------------------------------------------------------------

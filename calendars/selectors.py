@@ -52,25 +52,215 @@ class WriteTarget:
         return provider_for_target(self)
 
 
-def _active_integrations_by_user(users: list[User]) -> dict[int, OrganizationIntegration]:
+PROVIDER_NAMES = {"google": "Google", "microsoft": "Microsoft", "caldav": "CalDAV"}
+# The video link a provider adds to an event it writes (Google Meet, Microsoft Teams).
+CONFERENCE_NAMES = {"google": "Google Meet", "microsoft": "Microsoft Teams"}
+
+
+@dataclass(frozen=True)
+class IntegrationState:
+    """How Together knows a person's calendar: the one fact every page, the invite writer and
+    the reports ask (see :func:`integration_states`).
+
+    ``how`` is the source that works now: "organization" (a domain-wide grant that reaches
+    this person), "individual" (a calendar account they connected) or "none". ``can_read`` is
+    true exactly when ``how`` is not "none"; ``can_write`` when sessions can be written into a
+    calendar of theirs (else invites go out as .ics email). ``reason`` is a sentence for the
+    person when something is wrong, with what they can do; empty when nothing is.
+    """
+
+    how: str
+    provider: str = ""  # whose calendar this is: "google" | "microsoft" | "caldav" | ""
+    can_read: bool = False
+    can_write: bool = False
+    reason: str = ""
+    # The organization's domain-wide integration covers this address, whether or not it works
+    # for them; such a person has nothing to set up unless ``reason`` says otherwise.
+    organization_covers: bool = False
+    # Where new sessions are written (a destination the person picked may be another
+    # provider than the one that reads their busy times); empty when nothing can be written.
+    write_provider: str = ""
+
+    @property
+    def provider_label(self) -> str:
+        return PROVIDER_NAMES.get(self.provider, "")
+
+    @property
+    def conference_label(self) -> str:
+        """'Google Meet' / 'Microsoft Teams' when a booked session gets a link automatically."""
+        return CONFERENCE_NAMES.get(self.write_provider, "") if self.can_write else ""
+
+    @property
+    def label(self) -> str:
+        """A short line for My Calendar and the wizard."""
+        if self.how == "organization":
+            return f"Connected by your organization via {self.provider_label}"
+        if self.how == "individual":
+            return f"Connected via {self.provider_label}"
+        return "Not connected"
+
+
+NO_DESTINATION = (
+    "None of your connected calendars can take new sessions: choose one under “Add sessions "
+    "to”; until then, invites go out by email."
+)
+
+
+@dataclass
+class _Facts:
+    """Everything the integration state of a set of people depends on, read in a fixed number
+    of queries whatever their number."""
+
+    covering: dict[int, OrganizationIntegration] = field(default_factory=dict)
+    member_syncs: dict[int, MemberSync] = field(default_factory=dict)
+    active: dict[int, list[CalendarConnection]] = field(default_factory=lambda: defaultdict(list))
+    broken: dict[int, list[CalendarConnection]] = field(default_factory=lambda: defaultdict(list))
+    destinations: dict[int, ConnectedCalendar] = field(default_factory=dict)
+
+
+def _covering_integrations(users) -> dict[int, OrganizationIntegration]:
+    """The organization integration (active, or failed) covering each person's address.
+
+    "Covered" is one rule: the person's organization has a live integration and their email
+    domain is one of the organization's domains (calendars.services.members_covered_by reads
+    the same rule as a query)."""
     org_ids = {u.organization_id for u in users if u.organization_id}
     if not org_ids:
         return {}
-    integrations = {
-        i.organization_id: i
-        for i in OrganizationIntegration.objects.filter(
-            organization_id__in=org_ids, status=OrganizationIntegration.Status.ACTIVE
-        ).prefetch_related("organization__domains")
+    integrations: dict[int, OrganizationIntegration] = {}
+    for integration in (
+        OrganizationIntegration.objects.filter(
+            organization_id__in=org_ids,
+            status__in=[
+                OrganizationIntegration.Status.ACTIVE,
+                OrganizationIntegration.Status.FAILED,
+            ],
+        )
+        .prefetch_related("organization__domains")
+        .order_by("created_at", "pk")
+    ):
+        current = integrations.get(integration.organization_id)
+        # An active grant wins over an older failed one.
+        if current is None or integration.status == OrganizationIntegration.Status.ACTIVE:
+            integrations[integration.organization_id] = integration
+    covering = {}
+    domains = {
+        org_id: {d.domain.lower() for d in i.organization.domains.all()}
+        for org_id, i in integrations.items()
     }
-    covered = {}
     for user in users:
         integration = integrations.get(user.organization_id)
-        if integration is None:
-            continue
-        domains = {d.domain for d in integration.organization.domains.all()}
-        if user.email_domain in domains:
-            covered[user.pk] = integration
-    return covered
+        if integration is not None and user.email_domain in domains[user.organization_id]:
+            covering[user.pk] = integration
+    return covering
+
+
+def _facts(users: list[User], *, with_destinations: bool = True) -> _Facts:
+    facts = _Facts(covering=_covering_integrations(users))
+    if not users:
+        return facts
+    ids = [u.pk for u in users]
+    if facts.covering:
+        facts.member_syncs = {
+            m.user_id: m
+            for m in MemberSync.objects.filter(
+                user_id__in=list(facts.covering),
+                integration_id__in={i.pk for i in facts.covering.values()},
+            )
+        }
+    for conn in CalendarConnection.objects.filter(user_id__in=ids).only(
+        "pk", "user_id", "provider", "account_email", "status", "last_synced_at"
+    ):
+        if conn.status == CalendarConnection.Status.ACTIVE:
+            facts.active[conn.user_id].append(conn)
+        else:
+            facts.broken[conn.user_id].append(conn)
+    if with_destinations:
+        for dest in ConnectedCalendar.objects.filter(
+            connection__user_id__in=ids,
+            connection__status=CalendarConnection.Status.ACTIVE,
+            is_destination=True,
+            can_write=True,
+        ).select_related("connection"):
+            facts.destinations.setdefault(dest.connection.user_id, dest)
+    return facts
+
+
+def _org_reaches(user: User, facts: _Facts) -> bool:
+    integration = facts.covering.get(user.pk)
+    if integration is None or integration.status != OrganizationIntegration.Status.ACTIVE:
+        return False
+    # Not yet synced counts as reachable: the first sync decides.
+    sync = facts.member_syncs.get(user.pk)
+    return sync is None or sync.ok
+
+
+def _state(user: User, facts: _Facts) -> IntegrationState:
+    integration = facts.covering.get(user.pk)
+    covers = integration is not None
+    if _org_reaches(user, facts):
+        dest = facts.destinations.get(user.pk)
+        # A destination the person picked wins for writing; the grant writes otherwise.
+        return IntegrationState(
+            how="organization",
+            provider=integration.provider,
+            can_read=True,
+            can_write=True,
+            organization_covers=True,
+            write_provider=dest.connection.provider if dest else integration.provider,
+        )
+    reason = ""
+    if covers:
+        name = integration.get_provider_display()
+        if integration.status == OrganizationIntegration.Status.FAILED:
+            reason = (
+                f"Your organization's {name} calendar integration stopped working. Your IT "
+                "admin has been asked to fix it; until then, invites go out by email."
+            )
+        else:
+            reason = (
+                f"Your organization's {name} integration cannot find a calendar for "
+                f"{user.email}. Ask your IT admin to check your account, or connect your "
+                "calendar yourself below; until then, invites go out by email."
+            )
+    active = facts.active.get(user.pk, [])
+    broken = facts.broken.get(user.pk, [])
+    if active:
+        dest = facts.destinations.get(user.pk)
+        return IntegrationState(
+            how="individual",
+            provider=dest.connection.provider if dest else active[0].provider,
+            can_read=True,
+            can_write=dest is not None,
+            write_provider=dest.connection.provider if dest else "",
+            reason="" if dest else (reason or NO_DESTINATION),
+            organization_covers=covers,
+        )
+    if broken and not reason:
+        accounts = ", ".join(c.account_email for c in broken)
+        reason = (
+            f"We can no longer read {accounts}. Reconnect so your availability stays "
+            "accurate and sessions are added to your calendar."
+        )
+    return IntegrationState(
+        how="none",
+        provider=(integration.provider if covers else (broken[0].provider if broken else "")),
+        reason=reason,
+        organization_covers=covers,
+    )
+
+
+def integration_states(users) -> dict[int, IntegrationState]:
+    """Each person's :class:`IntegrationState`, keyed by user id, in five queries whatever
+    their number. ``users`` is a list of users or a queryset of them."""
+    users = list(users)
+    facts = _facts(users)
+    return {u.pk: _state(u, facts) for u in users}
+
+
+def integration_state(user: User) -> IntegrationState:
+    """This person's :class:`IntegrationState` (see :func:`integration_states`)."""
+    return integration_states([user])[user.pk]
 
 
 def busy_for(users, start: dt.datetime, end: dt.datetime) -> dict[int, PersonBusy]:
@@ -79,9 +269,8 @@ def busy_for(users, start: dt.datetime, end: dt.datetime) -> dict[int, PersonBus
     Intervals are as synced (sorted by start, not merged, kinds "busy" | "tentative" |
     "oof"); only calendars the person checks for conflicts, and only working sources, count.
 
-    `integrated` is False when the person has no working connection (none, or every one
-    needs reconnecting) and no active organization integration covers them; their intervals
-    are then empty. `stale` is True when an integrated person's cache is older than
+    `integrated` is the person's :class:`IntegrationState` ``can_read``; their intervals are
+    empty when it is False. `stale` is True when an integrated person's cache is older than
     CALENDAR_STALE_AFTER_SECONDS (or never filled): call services.request_sync_if_stale.
     Reads only the database (a handful of queries whatever the number of people).
     """
@@ -89,18 +278,7 @@ def busy_for(users, start: dt.datetime, end: dt.datetime) -> dict[int, PersonBus
     if not users:
         return {}
     ids = [u.pk for u in users]
-    org_cover = _active_integrations_by_user(users)
-    active_conns = defaultdict(list)
-    for conn in CalendarConnection.objects.filter(
-        user_id__in=ids, status=CalendarConnection.Status.ACTIVE
-    ).only("pk", "user_id", "last_synced_at"):
-        active_conns[conn.user_id].append(conn)
-    member_syncs = {
-        m.user_id: m
-        for m in MemberSync.objects.filter(
-            user_id__in=ids, integration_id__in={i.pk for i in org_cover.values()}
-        )
-    }
+    facts = _facts(users)
     intervals: dict[int, list[BusyInterval]] = defaultdict(list)
     blocks = BusyBlock.objects.filter(user_id__in=ids, start__lt=end, end__gt=start).filter(
         Q(
@@ -116,15 +294,12 @@ def busy_for(users, start: dt.datetime, end: dt.datetime) -> dict[int, PersonBus
     cutoff = timezone.now() - dt.timedelta(seconds=settings.CALENDAR_STALE_AFTER_SECONDS)
     result = {}
     for user in users:
-        # A member the organization's grant cannot read (last sync failed) has no insight.
-        failed_member = user.pk in member_syncs and not member_syncs[user.pk].ok
-        org_ok = user.pk in org_cover and not failed_member
-        integrated = bool(active_conns.get(user.pk)) or org_ok
+        integrated = _state(user, facts).can_read
         stale = False
         if integrated:
-            times = [c.last_synced_at for c in active_conns.get(user.pk, [])]
-            if org_ok:
-                ms = member_syncs.get(user.pk)
+            times = [c.last_synced_at for c in facts.active.get(user.pk, [])]
+            if _org_reaches(user, facts):
+                ms = facts.member_syncs.get(user.pk)
                 times.append(ms.last_synced_at if ms else None)
             stale = any(t is None or t < cutoff for t in times)
         result[user.pk] = PersonBusy(
@@ -134,6 +309,14 @@ def busy_for(users, start: dt.datetime, end: dt.datetime) -> dict[int, PersonBus
             stale=stale,
         )
     return result
+
+
+def _active_integrations_by_user(users: list[User]) -> dict[int, OrganizationIntegration]:
+    return {
+        user_id: i
+        for user_id, i in _covering_integrations(users).items()
+        if i.status == OrganizationIntegration.Status.ACTIVE
+    }
 
 
 @dataclass
@@ -166,19 +349,15 @@ def stale_sources(users) -> StaleSources:
 def write_target_for(user: User) -> WriteTarget | None:
     """Where this person's booked sessions go, or None (booking then emails .ics invites).
 
-    An individual connection's chosen destination wins (the person picked it); otherwise an
-    active organization integration writes into the member's primary calendar.
+    None exactly when their :class:`IntegrationState` cannot write. An individual
+    connection's chosen destination wins (the person picked it); otherwise the organization's
+    grant writes into the member's primary calendar.
     """
-    dest = (
-        ConnectedCalendar.objects.filter(
-            connection__user=user,
-            connection__status=CalendarConnection.Status.ACTIVE,
-            is_destination=True,
-            can_write=True,
-        )
-        .select_related("connection")
-        .first()
-    )
+    facts = _facts([user])
+    state = _state(user, facts)
+    if not state.can_write:
+        return None
+    dest = facts.destinations.get(user.pk)
     if dest:
         return WriteTarget(
             provider_name=dest.connection.provider,
@@ -187,47 +366,32 @@ def write_target_for(user: User) -> WriteTarget | None:
             time_zone=user.time_zone,
             connection_id=dest.connection_id,
         )
-    integration = _active_integrations_by_user([user]).get(user.pk)
-    if integration:
-        return WriteTarget(
-            provider_name=integration.provider,
-            # Google's alias and Graph's default calendar both live behind "primary"-ish ids;
-            # Graph needs the mailbox's default calendar, addressed as /calendar.
-            calendar_id="primary" if integration.provider == "google" else "calendar",
-            account_email=user.email,
-            time_zone=user.time_zone,
-            integration_id=integration.pk,
-        )
-    return None
+    integration = facts.covering[user.pk]
+    return WriteTarget(
+        provider_name=integration.provider,
+        # Google's alias and Graph's default calendar both live behind "primary"-ish ids;
+        # Graph needs the mailbox's default calendar, addressed as /calendar.
+        calendar_id="primary" if integration.provider == "google" else "calendar",
+        account_email=user.email,
+        time_zone=user.time_zone,
+        integration_id=integration.pk,
+    )
 
 
 def organization_integration_for(user: User) -> OrganizationIntegration | None:
+    """The active domain-wide integration covering this person's address, if any (whether or
+    not it reaches their calendar: see :func:`integration_state`)."""
     return _active_integrations_by_user([user]).get(user.pk)
 
 
 def insight_for(user: User) -> str:
     """ "organization" | "individual" | "none": how this person's busy time is known."""
-    if organization_integration_for(user):
-        return "organization"
-    if CalendarConnection.objects.filter(
-        user=user, status=CalendarConnection.Status.ACTIVE
-    ).exists():
-        return "individual"
-    return "none"
+    return integration_state(user).how
 
 
 def connection_label(user: User) -> str:
     """A sentence for the My Calendar page and the booking wizard."""
-    integration = organization_integration_for(user)
-    if integration:
-        return f"Connected by your organization via {integration.get_provider_display()}"
-    conns = list(
-        CalendarConnection.objects.filter(user=user, status=CalendarConnection.Status.ACTIVE)
-    )
-    if conns:
-        names = sorted({c.get_provider_display() for c in conns})
-        return f"Connected via {' and '.join(names)}"
-    return "Not connected"
+    return integration_state(user).label
 
 
 def connections_for(user: User):
@@ -246,20 +410,36 @@ def broken_connections_for(user: User):
 
 @todo_source
 def reconnect_todos(user: User) -> list[TodoItem]:
-    """One To-Do item while any of the person's connections needs reconnecting."""
+    """One To-Do item while the person's calendar needs something from them: a connection
+    to reconnect, or an organization integration that cannot reach them. The detail is the
+    same sentence My Calendar shows (their :class:`IntegrationState`)."""
+    state = integration_state(user)
     broken = list(broken_connections_for(user))
-    if not broken:
-        return []
-    accounts = ", ".join(c.account_email for c in broken)
-    return [
-        TodoItem(
-            key="reconnect-calendar",
-            title="Reconnect your calendar",
-            detail=f"We can no longer read {accounts}. Reconnect so your availability stays accurate.",
-            url=reverse("calendars:my_calendar"),
-            urgent=True,
-        )
-    ]
+    if broken:
+        accounts = ", ".join(c.account_email for c in broken)
+        return [
+            TodoItem(
+                key="reconnect-calendar",
+                title="Reconnect your calendar",
+                detail=f"We can no longer read {accounts}. Reconnect so your availability "
+                "stays accurate.",
+                url=reverse("calendars:my_calendar"),
+                urgent=True,
+            )
+        ]
+    # A broken organization grant is its IT admin's To-Do (below), not every member's.
+    org_active = state.organization_covers and organization_integration_for(user) is not None
+    if state.reason and org_active and not state.can_write:
+        return [
+            TodoItem(
+                key="organization-cannot-reach-calendar",
+                title="Your calendar is not connected",
+                detail=state.reason,
+                url=reverse("calendars:my_calendar"),
+                urgent=True,
+            )
+        ]
+    return []
 
 
 @todo_source

@@ -28,14 +28,13 @@ FLOW_PAGES = {
 @require_GET
 def my_calendar(request):
     user = request.user
-    integration = selectors.organization_integration_for(user)
+    state = selectors.integration_state(user)
     connections = list(selectors.connections_for(user))
     return render(
         request,
         "calendars/my_calendar.html",
         {
-            "integration": integration,
-            "label": selectors.connection_label(user),
+            "state": state,
             "connections": connections,
             "can_add": len(connections) < _limit(),
             "limit": _limit(),

@@ -18,10 +18,12 @@ Definitions (the report page repeats them as help text):
 - **Sessions per match** = live sessions against the program's `target_sessions`.
 - **Group attendance**, per group: members, sessions held (completed, in the period), and seats
   filled in them (session participants).
-- **Integration adoption** covers the program's mentees and mentors. A person is integrated
-  *by the organization* when the organization has an active domain-wide integration and their
-  email domain is one of its domains; otherwise *individually* when they have at least one
-  connected (active) calendar account; otherwise *none*. Organization wins over individual.
+- **Integration adoption** covers the program's mentees and mentors: each person's integration
+  state (``calendars.selectors.integration_state``, what their My Calendar page shows). A person
+  is integrated *by the organization* when an active domain-wide integration covers their email
+  domain and reaches their calendar; otherwise *individually* when they have at least one
+  connected (active) calendar account; otherwise *none* (a member the organization's grant
+  cannot reach, with no calendar of their own, is *none*). Organization wins over individual.
   A match is integrated on *both* sides, *one* or *neither*.
 - **Connections needing reconnect**: the mentees' and mentors' calendar accounts whose status
   is needs reconnect (whatever the period).
@@ -50,13 +52,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from calendars.models import CalendarConnection, OrganizationIntegration
+from calendars.models import CalendarConnection
+from calendars.selectors import integration_states
 from programs.models import (
     Group,
     GroupMember,
     Match,
     Membership,
-    OrganizationDomain,
     Program,
     Session,
     SessionParticipant,
@@ -446,44 +448,18 @@ def booking_people(program: Program) -> QuerySet[User]:
 
 
 def _adoption_and_reconnects(program: Program) -> tuple[dict[int, str], int]:
-    """`adoption_by_user` and the count of connections needing reconnect, in three queries.
+    """`adoption_by_user` and the count of connections needing reconnect.
 
-    People and their connections are read separately: a correlated subquery per person was
-    several times slower on PostgreSQL for 10,000 people.
+    Adoption is each person's integration state from the calendars app (the same fact their
+    My Calendar page and the booking wizard show), read in bulk: a fixed number of queries
+    whatever the program's size.
     """
-    in_program = Membership.objects.filter(
-        program=program, role__in=BOOKING_ROLES, user=OuterRef("user")
-    )
-    connected, needing_reconnect = set(), 0
-    for user_id, status in CalendarConnection.objects.filter(Exists(in_program)).values_list(
-        "user_id", "status"
-    ):
-        if status == CalendarConnection.Status.ACTIVE:
-            connected.add(user_id)
-        elif status == CalendarConnection.Status.NEEDS_RECONNECT:
-            needing_reconnect += 1
-    covered = _covered_domains(program)
-    adoption = {
-        user_id: _integration(email, user_id in connected, covered)
-        for user_id, email in booking_people(program).order_by().values_list("pk", "email")
-    }
-    return adoption, needing_reconnect
-
-
-def _covered_domains(program: Program) -> set[str]:
-    """Email domains the organization's active domain-wide integration covers."""
-    return set(
-        OrganizationDomain.objects.filter(
-            organization_id=program.organization_id,
-            organization__integrations__status=OrganizationIntegration.Status.ACTIVE,
-        ).values_list("domain", flat=True)
-    )
-
-
-def _integration(email: str, connected: bool, covered_domains: set[str]) -> str:
-    if email.rsplit("@", 1)[-1].lower() in covered_domains:
-        return ORGANIZATION  # the organization wins over an individual connection
-    return INDIVIDUAL if connected else NONE
+    people = booking_people(program).order_by().only("pk", "email", "organization_id")
+    states = integration_states(people)
+    needing_reconnect = CalendarConnection.objects.filter(
+        user__in=booking_people(program), status=CalendarConnection.Status.NEEDS_RECONNECT
+    ).count()
+    return {user_id: state.how for user_id, state in states.items()}, needing_reconnect
 
 
 def adoption_by_user(program: Program) -> dict[int, str]:

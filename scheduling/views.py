@@ -223,15 +223,11 @@ def time_rows(slots, *, insight: str, partner_name: str) -> list[TimeRow]:
 
 
 def _provider_label(user) -> str:
-    """'Google Meet' or 'Microsoft Teams' if the booker can get an automatic video link."""
-    try:
-        from calendars.selectors import write_target_for
-    except ImportError:
-        return ""
-    target = write_target_for(user)
-    if target is None:
-        return ""
-    return {"google": "Google Meet", "microsoft": "Microsoft Teams"}.get(target.provider_name, "")
+    """'Google Meet' or 'Microsoft Teams' if the booker can get an automatic video link: only
+    when their integration state can write to that provider's calendar."""
+    from calendars.selectors import integration_state
+
+    return integration_state(user).conference_label
 
 
 @login_required

@@ -378,6 +378,29 @@ def write_target_for(user: User) -> WriteTarget | None:
     )
 
 
+def write_target_status(target: WriteTarget) -> str:
+    """Whether the connection or grant a target writes through still works: "ok", "broken"
+    (someone has been asked to reconnect it: the person, or their organization's IT) or
+    "gone" (disconnected or deleted; nothing will bring it back)."""
+    if target.connection_id:
+        status = (
+            CalendarConnection.objects.filter(pk=target.connection_id)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status is None:
+            return "gone"
+        return "ok" if status == CalendarConnection.Status.ACTIVE else "broken"
+    status = (
+        OrganizationIntegration.objects.filter(pk=target.integration_id)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status == OrganizationIntegration.Status.ACTIVE:
+        return "ok"
+    return "broken" if status == OrganizationIntegration.Status.FAILED else "gone"
+
+
 def organization_integration_for(user: User) -> OrganizationIntegration | None:
     """The active domain-wide integration covering this person's address, if any (whether or
     not it reaches their calendar: see :func:`integration_state`)."""

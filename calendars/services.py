@@ -135,11 +135,53 @@ def provider_for_member(
 
 def provider_for_target(target) -> CalendarProvider:
     """The provider that writes into a WriteTarget (see calendars.selectors.write_target_for)."""
+    # A target outlives what it writes through: a disconnected account or organization must
+    # be one of our errors, never a missing row or an empty key failing to parse.
     if target.connection_id:
-        connection = CalendarConnection.objects.select_related("user").get(pk=target.connection_id)
+        connection = (
+            CalendarConnection.objects.select_related("user")
+            .filter(pk=target.connection_id)
+            .first()
+        )
+        if connection is None:
+            raise PermanentProviderError("The calendar account was disconnected.")
+        if connection.status != CalendarConnection.Status.ACTIVE:
+            raise NeedsReconnectError("The calendar account needs reconnecting.")
         return provider_for_connection(connection)
-    integration = OrganizationIntegration.objects.get(pk=target.integration_id)
+    integration = OrganizationIntegration.objects.filter(pk=target.integration_id).first()
+    if integration is None or integration.status in (
+        OrganizationIntegration.Status.DISCONNECTED,
+        OrganizationIntegration.Status.PENDING,
+    ):
+        raise PermanentProviderError("The organization's integration was disconnected.")
+    if integration.status == OrganizationIntegration.Status.FAILED:
+        raise NeedsReconnectError("The organization's integration stopped working.")
     return provider_for_member(integration, target.account_email, target.time_zone)
+
+
+def target_mark_needs_reconnect(*, target, reason: str) -> bool:
+    """A write through ``target`` was refused for want of a working grant: mark what it wrote
+    through as broken, which asks the person (To-Do and "Action required" email) or their
+    organization's IT admin (To-Do and email) to reconnect it. False when there is nothing
+    left to mark (it was disconnected meanwhile): then nobody will fix it."""
+    if target.connection_id:
+        connection = CalendarConnection.objects.filter(pk=target.connection_id).first()
+        if connection is None:
+            return False
+        connection_mark_needs_reconnect(connection=connection, reason=reason)
+        return True
+    integration = (
+        OrganizationIntegration.objects.select_related("consented_by")
+        .filter(pk=target.integration_id)
+        .first()
+    )
+    if integration is None or integration.status not in (
+        OrganizationIntegration.Status.ACTIVE,
+        OrganizationIntegration.Status.FAILED,
+    ):
+        return False
+    organization_integration_mark_failed(integration=integration, reason=reason)
+    return True
 
 
 # --- Individual connections -----------------------------------------------------------

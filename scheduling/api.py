@@ -124,7 +124,9 @@ class RescheduleSerializer(serializers.Serializer):
 class InviteSerializer(serializers.Serializer):
     state = serializers.CharField()
     channel = serializers.CharField()
-    last_error = serializers.CharField()
+    waiting_for = serializers.CharField(help_text='"", "booker" or "organization"')
+    # A sentence for people about what happened; provider error text is never exposed.
+    notice = serializers.CharField()
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -157,7 +159,12 @@ class SessionSerializer(serializers.ModelSerializer):
         invite = getattr(session, "invite", None)
         if invite is None:
             return None
-        return {"state": invite.state, "channel": invite.channel, "last_error": invite.last_error}
+        return {
+            "state": invite.state,
+            "channel": invite.channel,
+            "waiting_for": invite.waiting_for,
+            "notice": invite.notice,
+        }
 
     def get_participants(self, session: Session) -> list[str]:
         return [u.display_name for u in session.participants.all()]

@@ -22,7 +22,7 @@ from calendars.providers.base import EventSpec
 from programs.mail import Attachment, email_send
 from programs.models import Session
 from scheduling import ics
-from scheduling.models import WAITING_FOR_RECONNECT, SessionInvite
+from scheduling.models import SessionInvite
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,17 @@ def event_spec_for(session: Session) -> EventSpec:
 
 
 def invite_deliver(*, invite_id: int, final_attempt: bool = False) -> SessionInvite:
-    """Make the outside world match the session; raise InviteTemporaryFailure to be retried."""
+    """Make the outside world match the session; raise InviteTemporaryFailure to be retried.
+
+    What happens when the booker's calendar cannot take the event:
+    - the provider is busy or down (temporary): retried with backoff, then failed with Retry;
+    - a grant someone has been asked to renew (the booker's connection, the organization's
+      integration): the invite waits, and goes out when they have (``invites_resume``);
+    - anything that will not fix itself (the calendar or member is not found, the account or
+      organization was disconnected): every participant gets the .ics email instead, and the
+      invite says so.
+    People only ever read ``notice``; provider and Python error text goes to ``last_error``.
+    """
     invite = SessionInvite.objects.select_related(
         "session__program",
         "session__booked_by",
@@ -80,41 +90,151 @@ def invite_deliver(*, invite_id: int, final_attempt: bool = False) -> SessionInv
         return invite
     session = invite.session
     _bump_attempts(invite)
-    if invite.channel == SessionInvite.Channel.UNDECIDED:
-        target = _write_target(session.booked_by)
-        invite.channel = SessionInvite.Channel.CALENDAR if target else SessionInvite.Channel.ICS
-        if target:
-            invite.provider_name, invite.calendar_id = target.provider_name, target.calendar_id
-            invite.target = dataclasses.asdict(target)
-        invite.save(
-            update_fields=["channel", "provider_name", "calendar_id", "target", "updated_at"]
-        )
     try:
+        if invite.channel == SessionInvite.Channel.UNDECIDED:
+            _decide_channel(invite, session)
+        elif invite.channel == SessionInvite.Channel.CALENDAR:
+            _check_target(invite, session)
         if invite.channel == SessionInvite.Channel.CALENDAR:
             _deliver_by_calendar(invite, session)
         else:
             _deliver_by_email(invite, session)
     except TemporaryProviderError as error:
         if final_attempt:
-            return _fail(invite, f"The calendar provider kept failing: {error}")
-        _note_error(invite, str(error))
+            return _fail(
+                invite,
+                notice=f"{_provider_name(invite)} did not answer when Together tried to add "
+                "this session to the calendar. Press Retry to try again.",
+                error=str(error),
+            )
+        _note(
+            invite,
+            notice=f"{_provider_name(invite)} is not answering right now; Together keeps trying.",
+            error=str(error),
+        )
         raise InviteTemporaryFailure(str(error), error.retry_after) from error
     except NeedsReconnectError as error:
-        # Journey 7: nothing is lost. The invite stays pending and is retried on reconnect.
-        _note_error(invite, f"{WAITING_FOR_RECONNECT}: {error}")
-        return invite
+        return _wait_or_fall_back(invite, session, error)
     except PermanentProviderError as error:
-        return _fail(invite, str(error))
-    final = (
-        SessionInvite.State.CANCELLED
-        if session.status == Session.Status.CANCELLED
-        else SessionInvite.State.SENT
-    )
-    SessionInvite.objects.filter(pk=invite.pk, state=SessionInvite.State.PENDING).update(
-        state=final, last_error="", updated_at=timezone.now()
-    )
+        return _fall_back_to_email(invite, session, error)
+    except InviteTemporaryFailure:
+        raise
+    except Exception as error:
+        # Whatever went wrong, a person reads a sentence and can retry; operators get the
+        # traceback in the log and the text in last_error.
+        logger.exception("invite %s could not be delivered", invite.pk)
+        return _fail(invite, notice=UNEXPECTED, error=f"{type(error).__name__}: {error}")
+    if invite.channel == SessionInvite.Channel.CALENDAR:
+        final = (
+            SessionInvite.State.CANCELLED
+            if session.status == Session.Status.CANCELLED
+            else SessionInvite.State.SENT
+        )
+        SessionInvite.objects.filter(pk=invite.pk, state=SessionInvite.State.PENDING).update(
+            state=final,
+            last_error="",
+            notice="",
+            waiting_for=SessionInvite.WaitingFor.NOBODY,
+            updated_at=timezone.now(),
+        )
     invite.refresh_from_db()
     return invite
+
+
+UNEXPECTED = (
+    "Something went wrong on our side while sending this invite. Press Retry to try again; "
+    "if it keeps failing, tell your program admin."
+)
+
+
+def _provider_name(invite: SessionInvite) -> str:
+    from calendars.selectors import PROVIDER_NAMES
+
+    return PROVIDER_NAMES.get(invite.provider_name, "The calendar provider")
+
+
+def _whose(session: Session) -> str:
+    return f"{session.booked_by.display_name}'s" if session.booked_by else "the booker's"
+
+
+def _decide_channel(invite: SessionInvite, session: Session) -> None:
+    """First delivery: the booker's write target if their integration state can write,
+    else .ics email (saying why, when their integration has a problem)."""
+    target = _write_target(session.booked_by)
+    if target is None:
+        invite.channel = SessionInvite.Channel.ICS
+        invite.notice = _no_calendar_notice(session)
+    else:
+        _use_target(invite, target)
+    invite.save(
+        update_fields=[
+            "channel",
+            "provider_name",
+            "calendar_id",
+            "target",
+            "event_id",
+            "notice",
+            "updated_at",
+        ]
+    )
+
+
+def _no_calendar_notice(session: Session) -> str:
+    from calendars.selectors import integration_state
+
+    booker = session.booked_by
+    if booker is None:
+        return ""
+    state = integration_state(booker)
+    if not (state.organization_covers or state.provider) or state.can_write:
+        return ""  # no integration at all: email is simply how invites travel
+    return (
+        f"Sent by email with a calendar file: Together cannot add sessions to {_whose(session)} "
+        f"{state.provider_label or 'work'} calendar at the moment."
+    )
+
+
+def _use_target(invite: SessionInvite, target) -> None:
+    old = invite.target or {}
+    same_calendar = (
+        old.get("provider_name") == target.provider_name
+        and old.get("account_email") == target.account_email
+        and old.get("calendar_id") == target.calendar_id
+    )
+    if not same_calendar:
+        # An event written into another calendar cannot be updated through this one.
+        invite.event_id = ""
+    invite.channel = SessionInvite.Channel.CALENDAR
+    invite.provider_name, invite.calendar_id = target.provider_name, target.calendar_id
+    invite.target = dataclasses.asdict(target)
+
+
+def _check_target(invite: SessionInvite, session: Session) -> None:
+    """Before writing again: is the connection or grant the invite was written through still
+    there? If not, write through what the booker has now (a reconnected organization is a new
+    integration); with nothing to write through, raise so the caller waits or falls back."""
+    from calendars.selectors import write_target_status
+
+    status = write_target_status(_target_from_invite(invite))
+    if status == "ok":
+        return
+    target = _write_target(session.booked_by)
+    if target is not None:
+        _use_target(invite, target)
+        invite.save(
+            update_fields=[
+                "channel",
+                "provider_name",
+                "calendar_id",
+                "target",
+                "event_id",
+                "updated_at",
+            ]
+        )
+        return
+    if status == "broken":
+        raise NeedsReconnectError("The calendar connection needs reconnecting.")
+    raise PermanentProviderError("The calendar the invite was written to was disconnected.")
 
 
 def _bump_attempts(invite: SessionInvite) -> None:
@@ -122,16 +242,72 @@ def _bump_attempts(invite: SessionInvite) -> None:
     invite.save(update_fields=["attempts", "updated_at"])
 
 
-def _note_error(invite: SessionInvite, message: str) -> None:
-    invite.last_error = message[:2000]
-    invite.save(update_fields=["last_error", "updated_at"])
+def _note(invite: SessionInvite, *, notice: str, error: str) -> None:
+    invite.notice = notice
+    invite.last_error = error[:2000]
+    invite.save(update_fields=["notice", "last_error", "updated_at"])
 
 
-def _fail(invite: SessionInvite, message: str) -> SessionInvite:
-    logger.warning("invite %s failed: %s", invite.pk, message)
+def _fail(invite: SessionInvite, *, notice: str, error: str) -> SessionInvite:
+    logger.warning("invite %s failed: %s", invite.pk, error)
     invite.state = SessionInvite.State.FAILED
-    invite.last_error = message[:2000]
-    invite.save(update_fields=["state", "last_error", "updated_at"])
+    invite.notice = notice
+    invite.last_error = error[:2000]
+    invite.waiting_for = SessionInvite.WaitingFor.NOBODY
+    invite.save(update_fields=["state", "notice", "last_error", "waiting_for", "updated_at"])
+    return invite
+
+
+def _wait_or_fall_back(
+    invite: SessionInvite, session: Session, error: NeedsReconnectError
+) -> SessionInvite:
+    """Journey 7: nothing is lost. The invite waits for the reconnect, but only once someone
+    has been asked for it (a To-Do and an email); with nobody to ask, it goes by email now."""
+    from calendars.services import target_mark_needs_reconnect
+
+    target = _target_from_invite(invite)
+    if not target_mark_needs_reconnect(target=target, reason=str(error)):
+        return _fall_back_to_email(invite, session, error)
+    invite.waiting_for = (
+        SessionInvite.WaitingFor.ORGANIZATION
+        if target.integration_id
+        else SessionInvite.WaitingFor.BOOKER
+    )
+    invite.notice = ""
+    invite.last_error = str(error)[:2000]
+    invite.save(update_fields=["waiting_for", "notice", "last_error", "updated_at"])
+    return invite
+
+
+def _fall_back_to_email(invite: SessionInvite, session: Session, error: Exception) -> SessionInvite:
+    """The booker's calendar will not take this event, and waiting will not change that:
+    send every participant the .ics email instead, and say so on the invite."""
+    logger.warning("invite %s falls back to email: %s", invite.pk, error)
+    if session.status == Session.Status.CANCELLED and not invite.event_id:
+        # Cancelled before anything reached anyone: there is nothing to take back.
+        SessionInvite.objects.filter(pk=invite.pk).update(
+            state=SessionInvite.State.CANCELLED,
+            last_error=str(error)[:2000],
+            waiting_for=SessionInvite.WaitingFor.NOBODY,
+            updated_at=timezone.now(),
+        )
+        invite.refresh_from_db()
+        return invite
+    notice = (
+        f"Together could not add this session to {_whose(session)} {_provider_name(invite)} "
+        "calendar, so everyone was sent an email invite with a calendar file instead."
+    )
+    invite.channel = SessionInvite.Channel.ICS
+    invite.notice = notice
+    invite.last_error = str(error)[:2000]
+    invite.waiting_for = SessionInvite.WaitingFor.NOBODY
+    invite.save(update_fields=["channel", "notice", "last_error", "waiting_for", "updated_at"])
+    try:
+        _deliver_by_email(invite, session)
+    except Exception as mail_error:
+        logger.exception("invite %s: the fallback email failed", invite.pk)
+        return _fail(invite, notice=UNEXPECTED, error=f"{type(mail_error).__name__}: {mail_error}")
+    invite.refresh_from_db()
     return invite
 
 
@@ -187,10 +363,14 @@ def _deliver_by_email(invite: SessionInvite, session: Session) -> None:
         )
         change = "cancelled" if cancel else locked.pending_change
         for user in participants:
-            _send_ics_email(session=session, user=user, payload=payload, change=change)
+            _send_ics_email(
+                session=session, user=user, payload=payload, change=change, notice=locked.notice
+            )
+        # The notice stays: it says why this went by email.
         SessionInvite.objects.filter(pk=invite.pk).update(
             state=SessionInvite.State.CANCELLED if cancel else SessionInvite.State.SENT,
-            last_error="",
+            waiting_for=SessionInvite.WaitingFor.NOBODY,
+            updated_at=timezone.now(),
         )
 
 

@@ -15,10 +15,6 @@ from django.utils import timezone
 
 from programs.models import Session
 
-# What invite_deliver notes on a pending invite whose booker must reconnect their calendar
-# first; the invite stays pending until scheduling.services.invites_resume re-queues it.
-WAITING_FOR_RECONNECT = "Waiting for the calendar to be reconnected"
-
 # How long after an invite last changed a page keeps asking for its state. Delivery normally
 # takes a second or two; past this the provider is retrying with backoff (minutes), and every
 # open page asking every 2 s would cost more than it tells.
@@ -44,6 +40,14 @@ class SessionInvite(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
+    class WaitingFor(models.TextChoices):
+        """Who must act before a pending invite can go out; scheduling.services.invites_resume
+        re-queues it once they have (a reconnect, or the organization's grant working again)."""
+
+        NOBODY = "", "Nobody"
+        BOOKER = "booker", "The booker reconnecting their calendar"
+        ORGANIZATION = "organization", "The organization fixing its calendar integration"
+
     class Channel(models.TextChoices):
         UNDECIDED = "", "Not yet decided"
         CALENDAR = "calendar", "Calendar event"
@@ -67,6 +71,13 @@ class SessionInvite(models.Model):
     # What the participants last heard: "booked", "rescheduled" or "cancelled".
     pending_change = models.CharField(max_length=16, default="booked")
     attempts = models.PositiveIntegerField(default=0)
+    waiting_for = models.CharField(
+        max_length=16, choices=WaitingFor.choices, default=WaitingFor.NOBODY, blank=True
+    )
+    # What the people of the session read about this invite when something went wrong or
+    # changed course: a sentence saying what happened and what they can do. Never a raw
+    # exception: that goes to ``last_error``, for operators (admin, logs) only.
+    notice = models.TextField(blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -79,10 +90,13 @@ class SessionInvite(models.Model):
 
     @property
     def waiting_for_reconnect(self) -> bool:
-        """Pending only until the booker reconnects their calendar: nothing will change sooner."""
-        return self.state == self.State.PENDING and self.last_error.startswith(
-            WAITING_FOR_RECONNECT
-        )
+        """Pending only until someone reconnects a calendar (the booker, or the organization's
+        IT): nothing will change sooner."""
+        return self.state == self.State.PENDING and bool(self.waiting_for)
+
+    @property
+    def delivered(self) -> bool:
+        return self.state in (self.State.SENT, self.State.CANCELLED)
 
     @property
     def worth_polling(self) -> bool:

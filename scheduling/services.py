@@ -284,10 +284,19 @@ def _send_to_worker(invite_id: int) -> None:
         tasks.invite_deliver.delay(invite_id)
     except Exception as error:
         logger.exception("could not deliver invite %s", invite_id)
+        # People read the notice; the error text is for operators only.
         SessionInvite.objects.filter(pk=invite_id).update(
             state=SessionInvite.State.FAILED,
-            last_error=f"Could not send the invite: {error}"[:2000],
+            notice=INVITE_NOT_QUEUED,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            updated_at=timezone.now(),
         )
+
+
+INVITE_NOT_QUEUED = (
+    "Together could not start sending this invite. Press Retry to try again; if it keeps "
+    "failing, tell your program admin."
+)
 
 
 # --- Services ---------------------------------------------------------------------------
@@ -528,20 +537,58 @@ def _mark_invite_changed(session: Session, change: str) -> None:
     invite.state = SessionInvite.State.PENDING
     invite.attempts = 0
     invite.last_error = ""
-    invite.save(update_fields=["pending_change", "state", "attempts", "last_error", "updated_at"])
+    invite.waiting_for = SessionInvite.WaitingFor.NOBODY
+    if invite.channel != SessionInvite.Channel.ICS:
+        # An email invite keeps saying why it goes by email; anything else starts afresh.
+        invite.notice = ""
+    invite.save(
+        update_fields=[
+            "pending_change",
+            "state",
+            "attempts",
+            "last_error",
+            "waiting_for",
+            "notice",
+            "updated_at",
+        ]
+    )
     _enqueue_invite(invite.pk)
 
 
 @transaction.atomic
 def invite_retry(*, session: Session, by: User) -> SessionInvite:
-    """Put a failed invite back in the queue (the "Retry" button)."""
+    """Send an invite that has not been delivered again (the "Retry" button): a failed one,
+    or one stuck pending (waiting for a reconnect, or a worker that never came back).
+
+    An invite that reached no calendar yet decides its channel afresh from the booker's
+    integration state now, so a calendar reconnected (or an organization connected again)
+    since is used; one already written keeps its calendar (its event is there).
+    """
     check_session_change(session=session, by=by)
     invite = SessionInvite.objects.select_for_update().get(session=session)
-    if invite.state != SessionInvite.State.FAILED:
-        raise BookingRefused("Only a failed invite can be retried.")
+    if invite.delivered:
+        raise BookingRefused("This invite has already been sent.")
     invite.state = SessionInvite.State.PENDING
     invite.attempts = 0
-    invite.save(update_fields=["state", "attempts", "updated_at"])
+    invite.waiting_for = SessionInvite.WaitingFor.NOBODY
+    invite.notice = ""
+    if not invite.event_id:
+        invite.channel = SessionInvite.Channel.UNDECIDED
+        invite.target = {}
+        invite.provider_name = invite.calendar_id = ""
+    invite.save(
+        update_fields=[
+            "state",
+            "attempts",
+            "waiting_for",
+            "notice",
+            "channel",
+            "target",
+            "provider_name",
+            "calendar_id",
+            "updated_at",
+        ]
+    )
     _enqueue_invite(invite.pk)
     return invite
 
@@ -559,7 +606,7 @@ def invites_resume(*, user_ids: Iterable[int]) -> int:
             session__status__in=[Session.Status.SCHEDULED, Session.Status.CANCELLED],
             state=SessionInvite.State.PENDING,
         )
-        .exclude(last_error="")
+        .exclude(waiting_for=SessionInvite.WaitingFor.NOBODY, last_error="")
         .values_list("pk", flat=True)
     )
     for invite_id in waiting:

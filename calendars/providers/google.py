@@ -83,6 +83,13 @@ def map_refresh_error(exc: google.auth.exceptions.RefreshError) -> Exception:
     text = str(exc)
     if getattr(exc, "retryable", False):
         return TemporaryProviderError("Google token refresh failed temporarily")
+    if "Invalid email or User ID" in text:
+        # A service account impersonating an address Google Workspace does not know: the
+        # grant is fine, this one member is not there, and retrying or reconnecting will not
+        # change that (token endpoint error "invalid_grant: Invalid email or User ID", listed
+        # under "Error codes" of developers.google.com/identity/protocols/oauth2/service-account;
+        # the emulator answers the same).
+        return PermanentProviderError("Google Workspace does not know this member")
     if any(
         k in text
         for k in ("invalid_grant", "unauthorized_client", "access_denied", "invalid_scope")

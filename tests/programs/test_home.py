@@ -180,7 +180,11 @@ def test_home_shows_each_upcoming_sessions_invite_state(
         alice_and_bob,
         days=4,
         booked_by=alice_mentee,
-        invite={"state": "failed", "last_error": "Google answered 503"},
+        invite={
+            "state": "failed",
+            "notice": "Google did not answer. Press Retry to try again.",
+            "last_error": "Google 503 backendError",
+        },
     )
     no_invite = upcoming_session(alice_and_bob, days=5, booked_by=alice_mentee)
     # Bob did not book any of them; like the session page, the home page offers him Retry.
@@ -194,7 +198,8 @@ def test_home_shows_each_upcoming_sessions_invite_state(
     }
     assert "Invite pending" in page and "Invite sent" in page and "Invite failed" in page
     assert "via Alice Example's Google calendar" in page
-    assert "Google answered 503" in page
+    assert "Google did not answer. Press Retry to try again." in page
+    assert "backendError" not in page  # provider text is for operators only
     retry_urls = re.findall(r'action="(/sessions/\d+/retry/)"', page)
     assert retry_urls == [reverse("invite_retry", args=[failed.pk])]
     # Only the pending invite keeps asking for its new state.

@@ -241,7 +241,7 @@ def test_invites_waiting_for_a_reconnect_are_sent_when_resumed(alice_and_bob, al
     session = book(alice_and_bob, alice_mentee)
     SessionInvite.objects.filter(session=session).update(
         state=SessionInvite.State.PENDING,
-        last_error="Waiting for the calendar to be reconnected",
+        waiting_for=SessionInvite.WaitingFor.BOOKER,
     )
     mail.outbox.clear()
     assert services.invites_resume(user_ids=[alice_mentee.pk]) == 1

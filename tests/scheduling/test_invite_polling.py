@@ -72,18 +72,34 @@ def wait_for_reconnect(session: Session, target: WriteTarget) -> None:
     provider.create_event.assert_called_once()
 
 
-ALICES_CALENDAR = WriteTarget(
-    provider_name="google",
-    calendar_id="primary",
-    account_email="alice@northwind.example",
-    connection_id=1,
-)
-NORTHWINDS_INTEGRATION = WriteTarget(
-    provider_name="google",
-    calendar_id="primary",
-    account_email="alice@northwind.example",
-    integration_id=1,
-)
+@pytest.fixture
+def alices_calendar(alice_mentee) -> WriteTarget:
+    """Alice's own connected Google calendar (a real row: a refused write marks it)."""
+    from tests import factories
+
+    connection, calendar = factories.calendar_connected(alice_mentee)
+    return WriteTarget(
+        provider_name="google",
+        calendar_id=calendar.calendar_id,
+        account_email=alice_mentee.email,
+        connection_id=connection.pk,
+    )
+
+
+@pytest.fixture
+def northwinds_integration(northwind, alice_mentee) -> WriteTarget:
+    """Northwind's domain-wide Google grant writing into Alice's primary calendar."""
+    from calendars.models import OrganizationIntegration
+
+    integration = OrganizationIntegration.objects.create(
+        organization=northwind, provider="google", status=OrganizationIntegration.Status.ACTIVE
+    )
+    return WriteTarget(
+        provider_name="google",
+        calendar_id="primary",
+        account_email=alice_mentee.email,
+        integration_id=integration.pk,
+    )
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -126,9 +142,9 @@ def test_a_rescheduled_invite_polls_again(client, clock, session, alice_mentee):
 
 @pytest.mark.parametrize("name", PAGES)
 def test_an_invite_waiting_for_a_reconnect_does_not_poll(
-    client, session, alice_mentee, bob_mentor, name
+    client, session, alice_mentee, bob_mentor, alices_calendar, name
 ):
-    wait_for_reconnect(session, ALICES_CALENDAR)
+    wait_for_reconnect(session, alices_calendar)
     invite = SessionInvite.objects.get(session=session)
     assert invite.state == SessionInvite.State.PENDING and invite.waiting_for_reconnect
     # Just now changed, but nothing will happen until Alice reconnects.
@@ -143,14 +159,20 @@ def test_an_invite_waiting_for_a_reconnect_does_not_poll(
     assert f'href="{reverse("calendars:my_calendar")}"' in for_alice
 
 
-def test_an_invite_waiting_for_the_organization_says_so(client, session, bob_mentor):
-    wait_for_reconnect(session, NORTHWINDS_INTEGRATION)
+def test_an_invite_waiting_for_the_organization_says_so(
+    client, session, bob_mentor, northwinds_integration
+):
+    wait_for_reconnect(session, northwinds_integration)
     state = invite_state(page_for(client, bob_mentor, "session_detail", session), session)
     assert not polls(state)
     assert "waiting for your organization to fix its calendar integration" in state
 
 
 def test_a_failed_temporary_attempt_is_not_taken_for_a_reconnect(client, session, bob_mentor):
-    SessionInvite.objects.filter(session=session).update(last_error="Google answered 503")
+    SessionInvite.objects.filter(session=session).update(
+        notice="Google is not answering right now; Together keeps trying.",
+        last_error="Google 503",
+    )
     state = invite_state(page_for(client, bob_mentor, "home", session), session)
-    assert polls(state) and "Google answered 503" in state and "waiting for" not in state
+    assert polls(state) and "Google is not answering right now" in state
+    assert "waiting for" not in state and "Google 503" not in state

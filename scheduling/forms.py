@@ -6,7 +6,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
+from django.utils import timezone
 
+from programs import zones
 from programs.models import Session, SessionSeries
 from scheduling.services import Conferencing
 
@@ -17,7 +19,9 @@ class WizardForm(forms.Form):
     """The wizard's choices; every field is optional and falls back to a sensible default."""
 
     duration = forms.TypedChoiceField(coerce=int, required=False)
-    tz = forms.ChoiceField(choices=[(z, z) for z in TIME_ZONES], required=False)
+    # Typed, not chosen from a list: a zone name (aliases normalised), or a city or country
+    # with one zone (programs.zones.validate_zone); the picker suggests canonical zones.
+    tz = forms.CharField(label="Time zone", required=False, max_length=64)
     month = forms.RegexField(regex=r"^\d{4}-\d{2}$", required=False)
     day = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
     week = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
@@ -29,6 +33,15 @@ class WizardForm(forms.Form):
     def __init__(self, *args, durations: list[int], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["duration"].choices = [(d, f"{d} minutes") for d in durations]
+
+    def clean_tz(self) -> str:
+        value = self.cleaned_data["tz"]
+        if not value:
+            return ""
+        try:
+            return zones.validate_zone(value, at=timezone.now())
+        except zones.UnknownZone as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class ConfirmForm(forms.Form):

@@ -8,6 +8,7 @@ from together.views import favicon, healthz
 urlpatterns = [
     path("", program_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("time-zones/", program_views.zone_search, name="zone_search"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("scheduling.urls")),

@@ -164,11 +164,45 @@ def refresh(request, connection_id: int):
     return redirect("calendars:my_calendar")
 
 
+def _confirmed(request) -> bool:
+    """Destructive buttons post twice: first to a page saying what will happen (it changes
+    nothing), then from that page with ``confirm=yes``. Works without JavaScript."""
+    return request.POST.get("confirm") == "yes"
+
+
+def _confirm_page(request, *, title: str, consequences: list[str], button: str, cancel: str):
+    return render(
+        request,
+        "calendars/confirm_disconnect.html",
+        {
+            "title": title,
+            "consequences": consequences,
+            "button": button,
+            "action": request.path,
+            "cancel": cancel,
+        },
+    )
+
+
 @login_required
 @require_POST
 def disconnect(request, connection_id: int):
     connection = get_object_or_404(CalendarConnection, pk=connection_id, user=request.user)
     email = connection.account_email
+    if not _confirmed(request):
+        return _confirm_page(
+            request,
+            title=f"Disconnect {email}?",
+            consequences=[
+                f"Together stops reading busy times from {email} and deletes the tokens, "
+                "calendar choices and busy times it stored for it.",
+                "The people you book with no longer see when you are busy in it, and new "
+                "sessions are no longer added to its calendar.",
+                "Events already in that calendar stay there. You can connect it again later.",
+            ],
+            button=f"Disconnect {email}",
+            cancel=reverse("calendars:my_calendar"),
+        )
     services.connection_disconnect(connection=connection)
     messages.success(request, f"Disconnected {email}. Its tokens and busy times were deleted.")
     return redirect("calendars:my_calendar")
@@ -294,6 +328,25 @@ def org_microsoft_callback(request):
 def org_disconnect(request):
     organization = _org_admin(request)
     integration = _current_integration(organization)
+    # A Google setup still pending has read nothing yet: cancelling it needs no second step.
+    pending = integration and integration.status == OrganizationIntegration.Status.PENDING
+    if integration and not pending and not _confirmed(request):
+        members = services.members_covered_by(integration).count()
+        provider = integration.get_provider_display()
+        return _confirm_page(
+            request,
+            title=f"Disconnect {organization.name} from {provider}?",
+            consequences=[
+                f"This stops reading busy times for all {members} "
+                f"member{'s' if members != 1 else ''} of {organization.name} through "
+                f"{provider}, and deletes their cached busy times and the stored grant.",
+                "Members who have not connected a calendar of their own will book with no "
+                "availability insight until the organization is connected again.",
+                "Events already in members' calendars stay there.",
+            ],
+            button="Disconnect organization",
+            cancel=reverse("calendars:org_integration"),
+        )
     if integration:
         services.organization_disconnect(integration=integration)
         messages.success(request, "Disconnected. Members' cached busy times were deleted.")

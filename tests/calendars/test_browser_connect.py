@@ -41,6 +41,11 @@ def test_a_person_connects_google_and_disconnects_in_the_browser(
     assert BusyBlock.objects.filter(user=alice).count() == 1
 
     page.click("button:has-text('Disconnect')")
+    # First a page that says what will happen; nothing is gone yet.
+    page.wait_for_selector("h1:has-text('Disconnect alice@northwind.example?')")
+    page.screenshot(path=str(ARTIFACTS / "calendars-disconnect-confirm.png"), full_page=True)
+    assert CalendarConnection.objects.filter(user=alice).exists()
+    page.click("#confirm-disconnect")
     page.wait_for_selector("text=Disconnected alice@northwind.example")
     page.screenshot(path=str(ARTIFACTS / "calendars-disconnected.png"), full_page=True)
     assert not CalendarConnection.objects.filter(user=alice).exists()

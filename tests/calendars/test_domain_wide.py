@@ -164,7 +164,17 @@ def test_the_admin_can_disconnect_which_deletes_members_busy_data(
     emulator.add_events("alice@northwind.example", [{"start": "+1d 10:00", "duration": "1h"}])
     integration = connect_google_workspace(client, emulator, priya_it)
     assert BusyBlock.objects.exists()
-    client.post(reverse("calendars:org_disconnect"))
+    # The first press only says what will happen, and changes nothing.
+    members = services.members_covered_by(integration).count()
+    asked = client.post(reverse("calendars:org_disconnect"))
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert f"This stops reading busy times for all {members} members of Northwind" in page
+    assert 'name="confirm" value="yes"' in page
+    integration.refresh_from_db()
+    assert integration.status == "active" and BusyBlock.objects.exists()
+    assert selectors.insight_for(alice_mentee) != "none"
+    client.post(reverse("calendars:org_disconnect"), {"confirm": "yes"})
     integration.refresh_from_db()
     assert integration.status == "disconnected" and integration.service_account_key == ""
     assert not BusyBlock.objects.exists()

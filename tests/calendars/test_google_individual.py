@@ -257,7 +257,14 @@ def test_it_disconnects_revoking_and_deleting_tokens_and_busy_data(
     connect_google(alice_client, emulator)
     connection = CalendarConnection.objects.get(user=alice_mentee)
     assert BusyBlock.objects.filter(user=alice_mentee).exists()
-    response = alice_client.post(reverse("calendars:disconnect", args=[connection.pk]))
+    url = reverse("calendars:disconnect", args=[connection.pk])
+    # The first press only says what will happen, and changes nothing.
+    asked = alice_client.post(url)
+    assert asked.status_code == 200
+    assert f"Together stops reading busy times from {ALICE}" in asked.content.decode()
+    assert CalendarConnection.objects.filter(pk=connection.pk).exists()
+    assert BusyBlock.objects.filter(user=alice_mentee).exists()
+    response = alice_client.post(url, {"confirm": "yes"})
     assert response.status_code == 302
     assert not CalendarConnection.objects.exists()
     assert not BusyBlock.objects.filter(user=alice_mentee).exists()

@@ -78,6 +78,10 @@ class HeatCellSerializer(serializers.Serializer):
     free = serializers.IntegerField()
     total = serializers.IntegerField()
     busy = serializers.ListField(child=serializers.CharField(), help_text="Names only.")
+    outside_hours = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Names of members this slot is outside the bookable hours of (not busy).",
+    )
 
 
 class HeatMapSerializer(serializers.Serializer):
@@ -312,6 +316,7 @@ class GroupHeatMapApi(APIView):
                 "free": c.free,
                 "total": c.total,
                 "busy": c.busy_names,
+                "outside_hours": c.outside_names,
             }
             for _, row in heat.rows
             for c in row

@@ -51,6 +51,7 @@ PAYLOAD_CACHE_SECONDS = 60
 
 FREE = engine.STATE_OF_CODE.index(engine.State.FREE)
 BUSY = engine.STATE_OF_CODE.index(engine.State.BUSY)
+OUTSIDE = engine.STATE_OF_CODE.index(engine.State.OUTSIDE_HOURS)
 
 
 def _payload_key(*, match_id: int, viewer: User, query: str, now: dt.datetime) -> str:
@@ -200,6 +201,8 @@ class SlotRow:
     taken: bool
     me_busy: bool
     partner_busy: bool
+    me_outside: bool = False  # outside my bookable hours (in the zone I book from)
+    partner_outside: bool = False  # outside the partner's bookable hours, in their zone
 
 
 @dataclass
@@ -342,6 +345,8 @@ def match_wizard(
                         taken=taken,
                         me_busy=mine[i] == BUSY,
                         partner_busy=theirs[i] == BUSY,
+                        me_outside=mine[i] == OUTSIDE,
+                        partner_outside=theirs[i] == OUTSIDE,
                     )
                 )
         day_start = dt.datetime.combine(first, dt.time(), tzinfo=tz)
@@ -391,6 +396,8 @@ class HeatCellView:
     free: int
     total: int
     busy_names: list[str]
+    # Members whose bookable hours this slot is not inside (their night, say): not busy.
+    outside_names: list[str]
     # Members not busy here but without calendar insight (counted as available).
     unknown: int
     level: int  # 0 = everyone free ... 4 = (nearly) everyone busy
@@ -452,16 +459,18 @@ def group_heat_map(
         busy_ids = set(cell.busy) | {
             u.pk for u in members if _overlaps(sessions.get(u.pk, []), cell.start, cell.end)
         }
-        busy = len(busy_ids)
+        outside_ids = set(cell.outside) - busy_ids
+        away = len(busy_ids) + len(outside_ids)
         grid[(local.time(), local.date())] = HeatCellView(
             start=cell.start,
             local=local,
             past=cell.past,
-            free=cell.total - busy,
+            free=cell.total - away,
             total=cell.total,
             busy_names=[names[u.pk] for u in members if u.pk in busy_ids],
+            outside_names=[names[u.pk] for u in members if u.pk in outside_ids],
             unknown=len(set(cell.unknown) - busy_ids),
-            level=0 if busy == 0 else min(4, 1 + (busy * 4 - 1) // max(1, cell.total)),
+            level=0 if away == 0 else min(4, 1 + (away * 4 - 1) // max(1, cell.total)),
         )
     first, last = BOOKABLE_HOURS
     # Rows only for the viewer's bookable hours: outside them everyone shows as busy anyway.

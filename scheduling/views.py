@@ -23,25 +23,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from programs.models import Group, Match, Session
+from programs.viewing_zone import chosen_zone, view_in
 from scheduling import availability, selectors, services
 from scheduling.engine import SchedulingError
 from scheduling.forms import TIME_ZONES, ConfirmForm, WizardForm, parse_occurrences
-
-TZ_SESSION_KEY = "scheduling_time_zone"
-
-
-def _time_zone(request: HttpRequest, asked: str | None) -> str:
-    """The zone the person chose (remembered for their browser session), else their own."""
-    if asked:
-        request.session[TZ_SESSION_KEY] = asked
-        return asked
-    return request.session.get(TZ_SESSION_KEY) or request.user.time_zone
 
 
 def _wizard_basics(request, data: dict, program, reschedule: Session | None):
     """(time zone, duration, now, today in that zone) for a booking page: what the person
     chose, else what the session being moved had, else their zone and the program's default."""
-    time_zone = _time_zone(request, data.get("tz"))
+    # The booking pages render in the zone chosen in the wizard (remembered), else the profile's.
+    time_zone = view_in(chosen_zone(request, data.get("tz")))
     duration = data.get("duration") or (
         reschedule.duration_minutes if reschedule else _default_duration(program)
     )
@@ -163,6 +155,7 @@ def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
         "url": data.get("url", ""),
         "location": data.get("location", ""),
         "first_session": not selectors.match_has_sessions(match),
+        "sessions_left": services.sessions_left(match),
         "reschedule": reschedule,
         "booker_provider": _provider_label(request.user),
     }
@@ -192,8 +185,13 @@ def _why_not(slot: availability.SlotRow, insight: str, partner_name: str) -> str
         return "booked"
     if slot.bookable:
         return ""
-    if insight != "mutual" and slot.partner_busy and not slot.me_busy:
+    # Outside someone's hours is its own state, named before anything a calendar says.
+    if slot.me_outside and slot.partner_outside:
+        return "outside both your hours"
+    if slot.partner_outside:
         return f"outside {partner_name}'s hours"
+    if slot.me_outside:
+        return "outside your hours"
     if slot.me_busy and slot.partner_busy:
         return "both busy"
     return "you're busy" if slot.me_busy else f"{partner_name} busy"
@@ -270,6 +268,8 @@ def group_book(request: HttpRequest, group_id: int) -> HttpResponse:
         "duration": duration,
         "durations": program.allowed_durations,
         "reschedule": reschedule,
+        "sessions_left": services.sessions_left(group),
+        "is_group": True,
         "conferencing": data.get("conferencing")
         or (reschedule.conferencing if reschedule else Session.Conferencing.NONE),
     }
@@ -316,29 +316,30 @@ def _confirm(request: HttpRequest, owner) -> HttpResponse:
     cleaned = form.cleaned_data
     time_zone = cleaned["tz"]
     try:
-        tz = services.check_time_zone(time_zone)
+        services.check_time_zone(time_zone)
     except services.BookingRefused as error:
         context["error"] = str(error)
         return render(request, "scheduling/confirm.html", context, status=400)
+    view_in(chosen_zone(request, time_zone))
     start = cleaned["start"]
     context.update(
-        start=start.astimezone(tz),
-        end=(start + dt.timedelta(minutes=cleaned["duration"])).astimezone(tz),
+        start=start,
+        end=start + dt.timedelta(minutes=cleaned["duration"]),
         time_zone=time_zone,
         agenda=cleaned.get("agenda") or owner.program.agenda_template,
         participants=services.participants_of(owner),
     )
     if request.method == "GET":
         if request.GET.get("check") and cleaned.get("repeat"):
-            return _check_moved_occurrence(request, owner, cleaned, tz)
+            return _check_moved_occurrence(request, owner, cleaned)
         if cleaned.get("repeat") and cleaned.get("count"):
-            context["occurrences"] = _preview(request, owner, cleaned, tz, context)
+            context["occurrences"] = _preview(request, owner, cleaned, context)
         template = "scheduling/_occurrences.html" if request.htmx else "scheduling/confirm.html"
         return render(request, template, context)
     return _confirm_post(request, owner, form, reschedule, context)
 
 
-def _preview(request, owner, cleaned, tz, context):
+def _preview(request, owner, cleaned, context):
     try:
         occurrences = availability.series_preview(
             owner=owner,
@@ -352,13 +353,10 @@ def _preview(request, owner, cleaned, tz, context):
     except SchedulingError as error:
         context["error"] = str(error)
         return []
-    return [
-        {"o": o, "conflict": conflict, "local": o.start.astimezone(tz)}
-        for o, conflict in occurrences
-    ]
+    return [{"o": o, "conflict": conflict} for o, conflict in occurrences]
 
 
-def _check_moved_occurrence(request, owner, cleaned, tz) -> HttpResponse:
+def _check_moved_occurrence(request, owner, cleaned) -> HttpResponse:
     """One occurrence the person moved, checked again: its row of the series preview."""
     try:
         moved = parse_occurrences([request.GET["check"]], wall_zone=cleaned["tz"])[0]
@@ -374,7 +372,7 @@ def _check_moved_occurrence(request, owner, cleaned, tz) -> HttpResponse:
     except (SchedulingError, ValidationError) as error:
         reasons = error.messages if isinstance(error, ValidationError) else [str(error)]
         return HttpResponse(" ".join(reasons), status=400)
-    row = {"o": occurrence, "conflict": conflict, "local": occurrence.start.astimezone(tz)}
+    row = {"o": occurrence, "conflict": conflict}
     n = request.GET.get("n", "")
     context = {"row": row, "n": n if n.isdigit() else "", "moved": True}
     return render(request, "scheduling/_occurrence.html", context)
@@ -436,12 +434,10 @@ def _confirm_post(request, owner, form, reschedule, context) -> HttpResponse:
 @login_required
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     session = selectors.session_for_participant(user=request.user, session_id=session_id)
-    tz = _time_zone(request, None)
     invite = getattr(session, "invite", None)
     context = {
         "session": session,
         "invite": invite,
-        "time_zone": tz,
         "participants": list(session.participants.all()),
         "can_mark_done": session.status == Session.Status.SCHEDULED
         and session.start <= timezone.now(),
@@ -457,7 +453,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "scheduling/sessions.html",
-        {"sessions": sessions, "time_zone": _time_zone(request, None)},
+        {"sessions": sessions},
     )
 
 
@@ -507,7 +503,8 @@ def invite_retry(request: HttpRequest, session_id: int) -> HttpResponse:
 def match_mark_done(request: HttpRequest, match_id: int) -> HttpResponse:
     """Record a session held outside the platform (Mark as Done)."""
     match = selectors.match_for_participant(user=request.user, match_id=match_id)
-    tz = ZoneInfo(_time_zone(request, None))
+    # Typed on the wall clock of the zone the page is shown in (the profile's).
+    tz = timezone.get_current_timezone()
     context = {"match": match, "partner": match.partner_of(request.user), "error": ""}
     context["durations"] = match.program.allowed_durations
     if request.method == "POST":

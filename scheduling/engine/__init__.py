@@ -66,8 +66,9 @@ The decisions, in one place:
 - **Busy**: busy blocks overlapping or touching merge; all-day and multi-day all-day events
   block whole days in their owner's zone; timed events (multi-day too) block their span;
   blocks are clipped to the range; microseconds widen to whole seconds.
-- **Outside their bookable hours** a participant is busy for that slot, integrated or not
-  (hours are a profile setting, not calendar data), so the slot is not bookable.
+- **Outside their bookable hours** a participant is ``outside_hours`` for that slot,
+  integrated or not (hours are a profile setting, not calendar data): not bookable, like
+  busy, but named for what it is.
 - **Insight**: a viewer sees a participant's calendar only when both are integrated (the
   viewer's own when the viewer is). Hidden calendars give ``unknown``, which never blocks.
   A group's heat map is shared by its members, so there each member shows by their own

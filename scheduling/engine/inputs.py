@@ -193,7 +193,7 @@ class Participant:
     - ``all_day``: ``(first_day, end_day)`` date pairs of all-day events, with ``end_day``
       exclusive as providers send them (a one-day event on 4 March is ``(4 Mar, 5 Mar)``).
       They block whole days in the participant's zone. A pair with equal dates blocks nothing.
-    - ``hours``: their :class:`BookableHours`; outside them they count as busy.
+    - ``hours``: their :class:`BookableHours`; outside them they are ``outside_hours``.
 
     Raises on construction: :class:`UnknownTimeZone`, :class:`NaiveDatetime` and
     :class:`InvalidInterval` (a block that ends before it starts).

@@ -22,7 +22,7 @@ from dateutil.rrule import MONTHLY, WEEKLY, rrule
 
 from .errors import InvalidRequest
 from .inputs import Frequency, Participant, SeriesRequest
-from .results import BUSY_CODE, STATE_OF_CODE, Occurrence
+from .results import STATE_OF_CODE, Occurrence
 from .slots import Grid, ZoneCache, check_people, participant_codes, whole_seconds
 from .zones import wall_to_instant, zone
 
@@ -100,7 +100,8 @@ def recurrence(
     out = []
     for index, (start, end) in enumerate(times):
         past = start.timestamp() < cutoff
-        conflict = any(person_codes[index] == BUSY_CODE for person_codes in codes)
+        # Busy and outside hours are the odd codes: either is a conflict.
+        conflict = any(person_codes[index] & 1 for person_codes in codes)
         out.append(
             Occurrence(
                 index=index,

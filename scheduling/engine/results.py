@@ -25,18 +25,22 @@ class State(StrEnum):
 
     #: Calendar connected and shown to the viewer, nothing in the way, inside bookable hours.
     FREE = "free"
-    #: Not available: outside their bookable hours, or (calendar shown) a busy block,
-    #: buffers included, overlaps the slot.
+    #: Inside their bookable hours, but (calendar shown) a busy block, buffers included,
+    #: overlaps the slot.
     BUSY = "busy"
     #: Inside their bookable hours, but their calendar is not connected or not shown to the
     #: viewer: nobody can say. Never "free".
     UNKNOWN = "unknown"
+    #: Not wholly inside their bookable hours, whatever their calendar says: their own state,
+    #: so a page says "outside Ben's hours", never "Ben busy", for Ben's night.
+    OUTSIDE_HOURS = "outside_hours"
 
 
-# One byte per slot and participant; FREE must be 0 and BUSY the only odd code, because
-# bookability is computed with bitwise arithmetic over whole byte strings (see slots.py).
-FREE_CODE, BUSY_CODE, UNKNOWN_CODE = 0, 1, 2
-STATE_OF_CODE = (State.FREE, State.BUSY, State.UNKNOWN)
+# One byte per slot and participant. FREE must be 0, and the codes that block a booking
+# (BUSY, OUTSIDE) the only odd ones, because bookability is computed with bitwise arithmetic
+# over whole byte strings (see slots.py): OR-ing a busy mask (0/1) into OUTSIDE (3) keeps 3.
+FREE_CODE, BUSY_CODE, UNKNOWN_CODE, OUTSIDE_CODE = 0, 1, 2, 3
+STATE_OF_CODE = (State.FREE, State.BUSY, State.UNKNOWN, State.OUTSIDE_HOURS)
 
 
 class Insight(StrEnum):
@@ -172,7 +176,8 @@ class Availability:
 
 @dataclass(frozen=True, slots=True)
 class HeatCell:
-    """One slot of a group heat map: how many are free, and who is busy or unknown."""
+    """One slot of a group heat map: how many are free, and who is busy, unknown or outside
+    their bookable hours."""
 
     start: datetime
     end: datetime
@@ -181,6 +186,7 @@ class HeatCell:
     total: int
     busy: tuple[Hashable, ...]
     unknown: tuple[Hashable, ...]
+    outside: tuple[Hashable, ...]
 
 
 @dataclass(frozen=True, eq=False)
@@ -213,11 +219,13 @@ class HeatMap:
         total = len(ids)
         busy = [codes.translate(_IS_BUSY) for codes in self.state_codes]
         unknown = [codes.translate(_IS_UNKNOWN) for codes in self.state_codes]
+        outside = [codes.translate(_IS_OUTSIDE) for codes in self.state_codes]
         busy_rows = zip(*busy, strict=True) if ids else iter(())
         unknown_rows = zip(*unknown, strict=True) if ids else iter(())
+        outside_rows = zip(*outside, strict=True) if ids else iter(())
         out = []
-        for i, (start, free, busy_row, unknown_row) in enumerate(
-            zip(self.starts, self.free_counts, busy_rows, unknown_rows, strict=True)
+        for i, (start, free, busy_row, unknown_row, outside_row) in enumerate(
+            zip(self.starts, self.free_counts, busy_rows, unknown_rows, outside_rows, strict=True)
         ):
             begin = _utc(start)
             out.append(
@@ -229,6 +237,7 @@ class HeatMap:
                     total=total,
                     busy=tuple(compress(ids, busy_row)),
                     unknown=tuple(compress(ids, unknown_row)),
+                    outside=tuple(compress(ids, outside_row)),
                 )
             )
         return tuple(out)
@@ -236,14 +245,15 @@ class HeatMap:
 
 _IS_BUSY = bytes(1 if code == BUSY_CODE else 0 for code in range(256))
 _IS_UNKNOWN = bytes(1 if code == UNKNOWN_CODE else 0 for code in range(256))
+_IS_OUTSIDE = bytes(1 if code == OUTSIDE_CODE else 0 for code in range(256))
 
 
 @dataclass(frozen=True, slots=True)
 class Occurrence:
     """One occurrence of a recurring series, checked on its own.
 
-    ``conflict`` is true when a participant is busy (a visible busy block, or outside their
-    bookable hours); ``bookable`` is neither past nor in conflict.
+    ``conflict`` is true when a participant is busy (a visible busy block) or outside their
+    bookable hours; ``bookable`` is neither past nor in conflict.
     """
 
     index: int

@@ -24,8 +24,8 @@ from .hours import all_day_intervals, hours_intervals
 from .inputs import MAX_MEMBERS, BookableHours, Participant, SlotRequest
 from .intervals import Interval, merge, union
 from .results import (
-    BUSY_CODE,
     FREE_CODE,
+    OUTSIDE_CODE,
     UNKNOWN_CODE,
     Availability,
     DateEntry,
@@ -197,11 +197,11 @@ class ZoneCache:
     def hours_codes(
         self, tz: ZoneInfo, hours: BookableHours, inside: int, starts: list[int], duration: int
     ) -> bytes:
-        """Code ``inside`` for the slots wholly inside the hours, busy for the others."""
+        """Code ``inside`` for the slots wholly inside the hours, outside for the others."""
         key = (tz, hours, inside)
         found = self._codes.get(key)
         if found is None:
-            codes = bytearray([BUSY_CODE]) * len(starts)
+            codes = bytearray([OUTSIDE_CODE]) * len(starts)
             run = memoryview(bytes([inside]) * len(starts))
             i = 0
             for a, b in self.hours(tz, hours):
@@ -270,8 +270,9 @@ def participant_codes(
     """One state code per grid slot for ``person``, and their busy blocks if ``revealed``.
 
     Slots wholly inside their bookable hours are free (calendar revealed) or unknown (not),
-    the others busy; then, if revealed, slots that a busy block reaches, buffers included,
-    are busy too. FREE is 0 and BUSY 1, so "busy too" is a bitwise OR of the two strings.
+    the others outside hours; then, if revealed, free slots that a busy block reaches,
+    buffers included, are busy. FREE is 0, BUSY 1 and OUTSIDE 3, so that is a bitwise OR of
+    the two strings (outside hours stays outside hours).
     """
     inside = FREE_CODE if revealed else UNKNOWN_CODE
     codes = zones.hours_codes(person._zone, person.hours, inside, grid.starts, duration)
@@ -339,11 +340,12 @@ def availability(
       ``now + min_notice``.
     - A participant's state is ``free`` only when the viewer may see their calendar (both are
       integrated: the viewer sees their own calendar when integrated), the slot lies wholly
-      inside their bookable hours and no busy block comes within the buffers of it; ``busy``
-      when outside their hours or (visible calendar) a block is in the way; otherwise
-      ``unknown``. So an unintegrated participant is never free, and a viewer who is not
+      inside their bookable hours and no busy block comes within the buffers of it;
+      ``outside_hours`` when not wholly inside their hours; ``busy`` when (visible calendar)
+      a block is in the way; otherwise ``unknown``. So an unintegrated participant is never free, and a viewer who is not
       integrated learns nothing from anyone's calendar (the seeds' insight levels).
-    - A slot is bookable when it is not past and nobody is ``busy``: unknown does not block.
+    - A slot is bookable when it is not past and nobody is ``busy`` or ``outside_hours``:
+      unknown does not block.
     - ``busy`` holds the visible participants' merged busy blocks clipped to the dates.
 
     Raises :class:`InvalidRequest` for an empty group, duplicate ids or a viewer who is not a
@@ -428,7 +430,8 @@ def heat_map(*, members: Sequence[Participant], request: SlotRequest) -> HeatMap
 
     Each member's state follows their own integration (a group's heat map is shared by all
     its members): ``free`` and ``busy`` as in :func:`availability` for an integrated member,
-    ``unknown`` inside their bookable hours for one who is not, ``busy`` outside them. The
+    ``unknown`` inside their bookable hours for one who is not, ``outside_hours`` outside
+    them. The
     map says who, never what: no event details enter or leave the engine.
 
     Raises :class:`InvalidRequest` for an empty group, duplicate ids or more than

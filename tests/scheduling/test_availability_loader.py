@@ -54,9 +54,11 @@ def test_each_slot_says_whether_it_is_taken_busy_or_free(wizard_rows):
     assert not by_start[at(19)].partner_busy and by_start[at(19)].bookable
     # Both free at 13:00: a green dot.
     assert by_start[at(13)].all_free and not by_start[at(13)].me_busy
-    # Alice's own night is left out of her list; Bob's morning (before 12:00 UTC) is busy.
+    # Alice's own night is left out of her list; Bob's morning (before 12:00 UTC) is outside
+    # his hours, which is not the same as busy.
     assert min(by_start) == at(7) and max(by_start) == at(20, 30)
-    assert by_start[at(11, 45)].partner_busy and not by_start[at(12)].partner_busy
+    assert by_start[at(11, 45)].partner_outside and not by_start[at(11, 45)].partner_busy
+    assert not by_start[at(12)].partner_outside and not by_start[at(11, 45)].bookable
 
 
 def test_the_day_view_agrees_with_the_whole_range(wizard_rows):

@@ -122,7 +122,7 @@ class Raster:
     ) -> str:
         k = self.index(start)
         if not all(self.in_hours[k : k + duration]):
-            return "busy"
+            return "outside_hours"
         if not revealed:
             return "unknown"
         if any(self.busy[k - before : k + duration + after]):
@@ -191,7 +191,7 @@ def expected(
     cutoff = request.now + request.min_notice
     past = [s < cutoff for s in starts]
     bookable = [
-        not past[i] and all(states[p.id][i] != "busy" for p in participants)
+        not past[i] and all(states[p.id][i] in ("free", "unknown") for p in participants)
         for i in range(len(starts))
     ]
     today = request.now.astimezone(ZoneInfo(request.viewer_tz)).date()
@@ -282,7 +282,8 @@ def expected_series(
                 revealed=viewer.integrated and person.integrated,
             )
         past = start < series.now + series.min_notice
-        out.append((start, past, "busy" in states.values(), states))
+        conflict = bool({"busy", "outside_hours"} & set(states.values()))
+        out.append((start, past, conflict, states))
     return out
 
 

@@ -243,6 +243,7 @@ def test_heat_map_matches_the_oracle(scenario):
         assert cell.total == len(group)
         assert cell.busy == tuple(p.id for p in group if want.states[p.id][i] == "busy")
         assert cell.unknown == tuple(p.id for p in group if want.states[p.id][i] == "unknown")
+        assert cell.outside == tuple(p.id for p in group if want.states[p.id][i] == "outside_hours")
 
 
 @examples(400)

@@ -107,9 +107,10 @@ def test_an_unintegrated_participant_is_never_free():
     assert engine.State.FREE not in result.states_of("bob")
 
 
-def test_outside_bookable_hours_counts_as_busy_even_without_a_calendar():
+def test_outside_bookable_hours_is_its_own_state_and_blocks_even_without_a_calendar():
     result = availability(person("alice", integrated=False), person("bob", integrated=False))
-    assert states_at(result, "08:30") == {"alice": "busy", "bob": "busy"}
+    assert states_at(result, "08:30") == {"alice": "outside_hours", "bob": "outside_hours"}
+    assert not slots_at(result)["08:30"].bookable
     assert slots_at(result)["16:30"].bookable  # 16:30-17:00 still fits
     assert not slots_at(result)["17:00"].bookable
 
@@ -292,9 +293,11 @@ def test_the_heat_map_counts_free_members_and_names_the_busy_ones_only():
     assert (cells["09:00"].free, cells["09:00"].total) == (3, 4)
     assert cells["10:30"].free == 1 and cells["10:30"].busy == ("bob", "carol")
     assert cells["10:30"].unknown == ("dan",)
-    assert cells["08:00"].busy == ("alice", "bob", "carol", "dan")  # before anyone's hours
+    # Before anyone's hours: outside hours, not busy.
+    assert cells["08:00"].outside == ("alice", "bob", "carol", "dan")
+    assert cells["08:00"].busy == () and cells["08:00"].free == 0
     fields = {f.name for f in dataclasses.fields(engine.HeatCell)}
-    assert fields == {"start", "end", "past", "free", "total", "busy", "unknown"}
+    assert fields == {"start", "end", "past", "free", "total", "busy", "unknown", "outside"}
 
 
 def test_the_heat_map_flags_past_slots():

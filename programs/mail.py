@@ -47,9 +47,10 @@ def _render(name: str, context: dict, *, autoescape: bool) -> str:
 def email_render(*, recipient: User, template: str, context: dict) -> RenderedEmail:
     """The subject, text and HTML of ``template`` for ``recipient``, in the recipient's zone.
 
-    ``context`` gets ``user`` (the recipient) unless it sets it.
+    ``context`` gets ``user`` (the recipient) unless it sets it, and ``recipient`` always
+    (the test suite checks every render happens in the zone of its ``recipient``).
     """
-    context = {"user": recipient, **context}
+    context = {"user": recipient, **context, "recipient": recipient}
     with timezone.override(recipient.time_zone or "UTC"):
         subject = _render(f"{template}_subject.txt", context, autoescape=False)
         text = _render(f"{template}.txt", context, autoescape=False)

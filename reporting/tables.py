@@ -36,7 +36,9 @@ def percent(share: float | None) -> str:
 
 
 def days(value: float | None) -> str:
-    return "—" if value is None else f"{value:g} days"
+    if value is None:
+        return "—"
+    return f"{value:g} day" if value == 1 else f"{value:g} days"
 
 
 def report_tables(figures: ProgramFigures) -> list[ReportTable]:

@@ -1,13 +1,19 @@
-"""Demo extension: sessions booked the way people book them, once busy times are in.
+"""Demo extension: sessions, every one booked through the booking services.
 
-After the demo's transaction commits (so the calendars extension's first sync has filled the
-busy cache), people book through the booking services: Ben books a weekly series with Ada,
-Dev a single session with Chloe, Liam a Platform Circle session at the time the heat map
-shows most of the circle free. With the emulator running, each invite is written into the
-booker's emulated Google calendar with a Meet link, through the real client libraries; without
-it, everyone gets an .ics email. Hiro and Grace also get a session that happened yesterday
-and was never marked: their home page asks them to mark it as done. Only `manage.py demo`
-calls this.
+After the demo's transaction commits (so the calendars extension's first syncs have filled
+the busy cache):
+
+- the history: sessions booked weeks ago (``now`` of the service is the day they were
+  booked), held and marked done, one held outside the platform, one cancelled; Hiro and
+  Grace's session of yesterday (in Hiro's zone), never marked, so their home page asks;
+- people book the way they do in the wizard: Ben a weekly series with Ada, Dev a session
+  with Chloe, Liam a Platform Circle session where the heat map shows everyone free (all
+  Google Meet, written into the booker's emulated Google calendar), Mateo a session with
+  Aroha (Contoso: Microsoft Teams, through Graph), Owen a session with Nadia (Tailspin:
+  nobody connected, so .ics invites by email).
+
+Every session sits inside both (all) people's bookable hours, in daytime for them where
+their days meet. Only `manage.py demo` calls this.
 """
 
 from __future__ import annotations
@@ -18,26 +24,28 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
-from programs.models import Group, Match, Session, SessionParticipant
+from programs.demo_data import Journey, matches_of
+from programs.models import Group, Session
 from scheduling import availability, services
+from scheduling.services import BOOKABLE_HOURS, SLOT_STEP_MINUTES
 
-# Daytime for both people: a demo slot nobody would have to get up at night for.
+# Daytime for everyone: a demo slot nobody would have to get up early or stay late for.
 DEMO_HOURS = (dt.time(9, 0), dt.time(17, 0))
 
 
 def demo_sessions(demo, *, out=print) -> None:
+    _add_journeys(demo)
     transaction.on_commit(lambda: _book(demo, out))
 
 
 def _book(demo, out) -> None:
     people = demo.people
-    matches = {
-        (m.mentee.email.split("@")[0], m.mentor.email.split("@")[0]): m
-        for m in Match.objects.filter(program=demo.one_to_one).select_related("mentee", "mentor")
-    }
+    matches = matches_of(demo)
+    circle = Group.objects.get(program=demo.group_program)
+    _history(matches, circle, people, out)
+
     video = services.Conferencing(kind=Session.Conferencing.VIDEO)
     today = timezone.now().date()
-
     ada_ben = matches[("ada", "ben")]
     starts = _weekly_free(ada_ben, people["ben"], today + dt.timedelta(days=9), duration=45)
     if starts:
@@ -53,27 +61,117 @@ def _book(demo, out) -> None:
                 conferencing=video,
             ),
         )
-
-    dev_chloe = matches[("dev", "chloe")]
-    start = _first_free(dev_chloe, people["dev"], today + dt.timedelta(days=2), duration=30)
-    if start is not None:
-        _try(
-            out,
-            "Dev booked a session with Chloe.",
-            lambda: services.session_book(
-                match_or_group=dev_chloe,
-                start=start,
-                duration=30,
-                booked_by=people["dev"],
-                conferencing=video,
-            ),
-        )
-
-    circle = Group.objects.get(program=demo.group_program)
+    _book_one(out, matches[("dev", "chloe")], people["dev"], today + dt.timedelta(days=2), video)
     _book_group(circle, people["liam"], today + dt.timedelta(days=1), video, out)
+    _book_one(
+        out,
+        matches[("mateo", "aroha")],
+        people["mateo"],
+        today + dt.timedelta(days=3),
+        video,
+        note=" (Contoso, Microsoft Teams)",
+    )
+    _book_one(
+        out,
+        matches[("nadia", "owen")],
+        people["owen"],
+        today + dt.timedelta(days=4),
+        services.Conferencing(
+            kind=Session.Conferencing.CUSTOM_LINK, url="https://meet.tailspin.example/owen-price"
+        ),
+        note=" (Tailspin, no calendar connected: .ics invites by email)",
+    )
 
-    _unmarked_past_session(matches[("hiro", "grace")])
+
+def _history(matches, circle, people, out) -> None:
+    """Earlier sessions, booked and changed through the services at the time they happened."""
+    ada_ben, dev_chloe, hiro_grace = (
+        matches[("ada", "ben")],
+        matches[("dev", "chloe")],
+        matches[("hiro", "grace")],
+    )
+    members = list(circle.members.all())
+    try:
+        held = _booked_back_then(ada_ben, people["ada"], days_ago=21, minutes=45)
+        _mark_done(held, people["ada"])
+        outside_start = _start_in_hours(
+            ada_ben.participants(), people["ada"], days_ago=7, minutes=30
+        )
+        services.session_record_outside(
+            match_or_group=ada_ben,
+            start=outside_start,
+            duration=30,
+            by=people["ben"],
+            now=outside_start + dt.timedelta(hours=2),
+        )
+        cancelled = _booked_back_then(dev_chloe, people["dev"], days_ago=10, minutes=60)
+        with transaction.atomic():
+            services.session_cancel(
+                session=cancelled, by=people["chloe"], now=cancelled.start - dt.timedelta(days=1)
+            )
+        _mark_done(
+            _booked_back_then(circle, people["emma"], days_ago=6, minutes=60, members=members),
+            people["emma"],
+        )
+        # Yesterday on Hiro's own calendar (Tokyo), in daytime for Hiro and Grace (Sydney).
+        _booked_back_then(
+            hiro_grace, people["grace"], days_ago=1, minutes=30, anchor=people["hiro"]
+        )
+    except services.BookingRefused as error:
+        out(f"Demo history refused: {error}")
+        return
+    out(
+        "Earlier: Ada and Ben met twice (once outside the platform), Chloe cancelled a session "
+        "with Dev, the Platform Circle met last week."
+    )
     out("Hiro and Grace have yesterday's session to mark as done.")
+
+
+def _booked_back_then(target, booker, *, days_ago: int, minutes: int, anchor=None, members=None):
+    people = members if members is not None else target.participants()
+    start = _start_in_hours(people, anchor or booker, days_ago=days_ago, minutes=minutes)
+    return services.session_book(
+        match_or_group=target,
+        start=start,
+        duration=minutes,
+        booked_by=booker,
+        conferencing=services.Conferencing(kind=Session.Conferencing.VIDEO),
+        # Booked a week before it took place.
+        now=start - dt.timedelta(days=7),
+    )
+
+
+def _mark_done(session: Session, by) -> None:
+    services.session_mark_done(session=session, by=by, now=session.end + dt.timedelta(hours=1))
+
+
+def _start_in_hours(people, anchor, *, days_ago: int, minutes: int) -> dt.datetime:
+    """The first quarter hour of ``anchor``'s local day ``days_ago`` days back at which the
+    whole session is daytime for everyone, else inside everyone's bookable hours."""
+    tz = ZoneInfo(anchor.time_zone)
+    day = timezone.now().astimezone(tz).date() - dt.timedelta(days=days_ago)
+    midnight = dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz)
+    steps = 24 * 60 // SLOT_STEP_MINUTES
+    for hours in (DEMO_HOURS, BOOKABLE_HOURS):
+        for step in range(steps):
+            start = (midnight + dt.timedelta(minutes=step * SLOT_STEP_MINUTES)).astimezone(dt.UTC)
+            end = start + dt.timedelta(minutes=minutes)
+            if start.astimezone(tz).date() == day and all(
+                _within(start, end, person, hours) for person in people
+            ):
+                return start
+    raise services.BookingRefused(f"No time on {day} is inside everyone's hours.")
+
+
+def _within(start: dt.datetime, end: dt.datetime, person, hours, *, weekday=False) -> bool:
+    tz = ZoneInfo(person.time_zone)
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    return (
+        local_start.date() == local_end.date()
+        and (not weekday or local_start.weekday() < 5)
+        and hours[0] <= local_start.time()
+        and local_end.time() <= hours[1]
+    )
 
 
 def _try(out, done: str, book) -> None:
@@ -83,6 +181,25 @@ def _try(out, done: str, book) -> None:
         out(f"Demo booking refused: {error}")
         return
     out(done)
+
+
+def _book_one(out, match, booker, first_day: dt.date, conferencing, *, note: str = "") -> None:
+    start = _first_free(match, booker, first_day, duration=30)
+    partner = match.partner_of(booker)
+    if start is None:
+        out(f"No free slot for {booker.first_name} and {partner.first_name} from {first_day}.")
+        return
+    _try(
+        out,
+        f"{booker.first_name} booked a session with {partner.first_name}{note}.",
+        lambda: services.session_book(
+            match_or_group=match,
+            start=start,
+            duration=30,
+            booked_by=booker,
+            conferencing=conferencing,
+        ),
+    )
 
 
 def _weekly_free(match, viewer, first_day: dt.date, *, duration: int) -> list[dt.datetime]:
@@ -109,7 +226,9 @@ def _first_free(match, viewer, first_day: dt.date, *, duration: int) -> dt.datet
 
 
 def _free_slots(match, viewer, first_day: dt.date, *, duration: int):
-    """Slots from ``first_day`` on when both are free and it is daytime for both."""
+    """Slots from ``first_day`` on that the wizard offers: first those on a weekday in
+    daytime for both, then (for people whose days barely meet, São Paulo and Auckland)
+    any the wizard offers, which are inside both people's bookable hours."""
     wizard = availability.match_wizard(
         match=match,
         viewer=viewer,
@@ -120,9 +239,14 @@ def _free_slots(match, viewer, first_day: dt.date, *, duration: int):
         every_day=True,
     )
     partner = match.partner_of(viewer)
-    for row in wizard.slots:
-        if row.bookable and _daytime(row.start, viewer) and _daytime(row.start, partner):
-            yield row.start
+    end = dt.timedelta(minutes=duration)
+    bookable = [row.start for row in wizard.slots if row.bookable]
+    yield from (
+        start
+        for start in bookable
+        if all(_within(start, start + end, p, DEMO_HOURS, weekday=True) for p in (viewer, partner))
+    )
+    yield from bookable
 
 
 def _book_group(group, booker, week_start: dt.date, conferencing, out) -> None:
@@ -154,26 +278,52 @@ def _book_group(group, booker, week_start: dt.date, conferencing, out) -> None:
     out(f"No time in the week of {week_start} suits everyone in {group.name}.")
 
 
-def _daytime(instant: dt.datetime, person) -> bool:
-    local = instant.astimezone(ZoneInfo(person.time_zone)).time()
-    return DEMO_HOURS[0] <= local < DEMO_HOURS[1]
-
-
-def _unmarked_past_session(match) -> None:
-    # The booking service refuses past times, as it should; this one was booked last week.
-    start = (timezone.now() - dt.timedelta(days=1)).replace(
-        hour=15, minute=0, second=0, microsecond=0
-    )
-    session = Session.objects.create(
-        program=match.program,
-        match=match,
-        start=start,
-        end=start + dt.timedelta(minutes=30),
-        duration_minutes=30,
-        conferencing=Session.Conferencing.NONE,
-        agenda=match.program.agenda_template,
-        booked_by=match.mentor,
-    )
-    SessionParticipant.objects.bulk_create(
-        SessionParticipant(session=session, user=u) for u in match.participants()
-    )
+def _add_journeys(demo) -> None:
+    p = demo.people
+    demo.journeys += [
+        Journey(
+            "3",
+            "Booking a 1:1 session",
+            [
+                (p["dev"].email, "Book Session with Chloe: both integrated, mutual availability"),
+                (p["isla"].email, "Book Session with Jamal: only you are integrated"),
+                (p["nadia"].email, "Book Session with Owen: neither, plain times; .ics invites"),
+                (p["mateo"].email, "Book Session with Aroha: a Microsoft Teams link is added"),
+            ],
+        ),
+        Journey(
+            "4",
+            "Recurring sessions",
+            [
+                (p["ada"].email, "My sessions: Ben's weekly series of 3"),
+                (
+                    p["felipe"].email,
+                    "Book Session with Emma › Schedule all at once, weekly × 4; "
+                    "move or skip a conflicting date",
+                ),
+            ],
+        ),
+        Journey(
+            "5",
+            "Groups",
+            [
+                (
+                    p["kavya"].email,
+                    "Platform Circle › heat map (hover a slot: how many are available), "
+                    "click a slot › Schedule",
+                ),
+            ],
+        ),
+        Journey(
+            "6",
+            "After booking",
+            [
+                (p["hiro"].email, "home: yesterday's session with Grace, Mark as Done"),
+                (p["chloe"].email, "reschedule or cancel Dev's session; his invite follows"),
+                (
+                    p["ada"].email,
+                    "reminders a day ahead come from the Celery worker (.celery/worker.log)",
+                ),
+            ],
+        ),
+    ]

@@ -191,7 +191,8 @@ else:
     # worker with beat that scripts/demo.sh starts on this folder does the periodic work
     # (reminders, calendar syncs), which an eager process alone never would.
     CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(BASE_DIR / ".celery")))
-    CELERY_BROKER_URL = "filesystem://"
+    # The transport ignores the host; naming one keeps kombu from warning on every enqueue.
+    CELERY_BROKER_URL = "filesystem://localhost//"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # One folder both ways: the worker, its beat and anything it enqueues share a queue.
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),

@@ -539,7 +539,7 @@ def test_retrying_a_failed_invite_from_the_home_page(
     assert "could not start sending this invite" in card.inner_text()
     assert "broker down" not in card.inner_text()
     shot(page, "retry-01-home-failed")
-    card.locator("text=Retry").click()
+    card.get_by_role("button", name="Retry").click()
     # Back on the home page, where the button was, with the card up to date.
     page.wait_for_url(live_server.url + reverse("home"))
     assert "Trying to send the invite again" in page.inner_text(".messages")
@@ -548,7 +548,7 @@ def test_retrying_a_failed_invite_from_the_home_page(
     assert SessionInvite.objects.get(session=session).state == SessionInvite.State.SENT
     assert sorted(m.to[0] for m in mail.outbox) == [alice_mentee.email, bob_mentor.email]
     assert card.locator("[data-state]").inner_text() == "Invite sent"
-    assert card.locator("text=Retry").count() == 0
+    assert card.get_by_role("button", name="Retry").count() == 0
 
 
 UNLABELLED_CONTROLS = """

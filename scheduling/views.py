@@ -374,7 +374,7 @@ def _check_moved_occurrence(request, owner, cleaned) -> HttpResponse:
         return HttpResponse(" ".join(reasons), status=400)
     row = {"o": occurrence, "conflict": conflict}
     n = request.GET.get("n", "")
-    context = {"row": row, "n": n if n.isdigit() else "", "moved": True}
+    context = {"row": row, "n": n if n.isdigit() else "", "moved": True, "time_zone": cleaned["tz"]}
     return render(request, "scheduling/_occurrence.html", context)
 
 

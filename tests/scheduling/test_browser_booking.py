@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -113,6 +114,15 @@ def open_wizard(page, live_server, match, slot: dt.datetime):
     page.wait_for_selector(f'a.date.selected[data-date="{day}"]')
 
 
+def choose_zone(page, zone: str) -> None:
+    """Switch the page's zone with the picker, as a person does: type it, pick it."""
+    page.fill("#id_tz", zone)
+    page.wait_for_selector(f'#tz-options [role="option"][data-zone="{zone}"]')
+    page.press("#id_tz", "ArrowDown")
+    page.press("#id_tz", "Enter")
+    page.wait_for_selector(f'#id_tz[data-current="{zone}"]')
+
+
 def pick_time(page, slot: dt.datetime):
     page.click(f'a.slot[href*="start={zulu(slot)}"]')
     page.wait_for_selector("#confirm-form")
@@ -203,10 +213,6 @@ def test_a_recurring_series_with_one_conflicting_occurrence(
     page = open_as(alice_mentee)
     page.goto(live_server.url + reverse("home"))
     open_wizard(page, live_server, match, slot)
-    page.select_option("#id_tz", "UTC")
-    page.wait_for_selector("text=All times are shown in UTC")
-    page.click(f'a[data-date="{slot.date().isoformat()}"]')
-    page.wait_for_selector(f'a.date.selected[data-date="{slot.date().isoformat()}"]')
     pick_time(page, slot)
     page.select_option("#id_repeat", "weekly")
     page.fill("#id_count", "3")
@@ -218,7 +224,9 @@ def test_a_recurring_series_with_one_conflicting_occurrence(
     conflict = page.locator('.occurrence[data-conflict="true"]')
     conflict.locator(".occ-include").check()
     moved = slot + dt.timedelta(weeks=1, hours=1)
-    conflict.locator(".occ-value").fill(moved.strftime("%Y-%m-%dT%H:%M"))
+    # Typed on Alice's wall clock, the zone the series is booked in (London: UTC+1 in summer).
+    local = moved.astimezone(ZoneInfo(alice_mentee.time_zone))
+    conflict.locator(".occ-value").fill(local.strftime("%Y-%m-%dT%H:%M"))
     # The moved time is checked again at once: the second occurrence is free now.
     page.wait_for_selector('.occurrence:nth-child(2) .badge:has-text("moved: no conflict")')
     assert page.locator('.occurrence[data-conflict="true"]').count() == 0
@@ -259,7 +267,7 @@ def test_group_heat_map_hover_and_schedule(
     page = open_as(alice_mentee)
     page.goto(live_server.url + reverse("home"))
     page.locator(f'article[data-group="{group.pk}"] >> text=Book Session').click()
-    page.select_option("#id_tz", "UTC")
+    choose_zone(page, "UTC")
     page.wait_for_selector("table.heatmap")
     week = slot.date() - dt.timedelta(days=slot.weekday())
     if page.locator(f'a.heat[data-start^="{slot.date().isoformat()}T15:00"]').count() == 0:
@@ -303,7 +311,7 @@ def test_reschedule_cancel_and_mark_as_done(open_as, live_server, match, alice_m
     page.goto(live_server.url + reverse("session_detail", args=[session.pk]))
     page.click("#reschedule")
     page.wait_for_selector("#wizard-form")
-    page.select_option("#id_tz", "UTC")
+    choose_zone(page, "UTC")
     page.wait_for_selector("text=All times are shown in UTC")
     new_day = (slot + dt.timedelta(days=1)).date().isoformat()
     if page.locator(f'a[data-date="{new_day}"]').count() == 0:
@@ -393,7 +401,7 @@ def circle(northwind, alice_mentee, bob_mentor):
 def open_heat_map_in_utc(page, slot: dt.datetime) -> None:
     """From the group booking page: show the heat map in UTC on the week holding ``slot``."""
     page.wait_for_selector("table.heatmap")
-    page.select_option("#id_tz", "UTC")
+    choose_zone(page, "UTC")
     page.wait_for_selector('a.heat[href*="tz=UTC"]')
     if page.locator(f'a.heat[data-start^="{slot.date().isoformat()}T"]').count() == 0:
         page.click("text=Next week ›")
@@ -443,6 +451,7 @@ def test_a_group_recurring_series_from_the_heat_map(
     conflict = page.locator('.occurrence[data-conflict="true"]')
     conflict.locator(".occ-include").check()
     moved = slot + dt.timedelta(weeks=1, hours=1)
+    # Typed on the wall clock of the zone the heat map was switched to (UTC).
     conflict.locator(".occ-value").fill(moved.strftime("%Y-%m-%dT%H:%M"))
     page.click("#send-invite")
     page.wait_for_selector("#invite-state [data-state=sent]")

@@ -115,7 +115,12 @@ def _history(matches, circle, people, out) -> None:
         )
         # Yesterday on Hiro's own calendar (Tokyo), in daytime for Hiro and Grace (Sydney).
         _booked_back_then(
-            hiro_grace, people["grace"], days_ago=1, minutes=30, anchor=people["hiro"]
+            hiro_grace,
+            people["grace"],
+            days_ago=1,
+            minutes=30,
+            anchor=people["hiro"],
+            weekday=False,
         )
     except services.BookingRefused as error:
         out(f"Demo history refused: {error}")
@@ -127,9 +132,13 @@ def _history(matches, circle, people, out) -> None:
     out("Hiro and Grace have yesterday's session to mark as done.")
 
 
-def _booked_back_then(target, booker, *, days_ago: int, minutes: int, anchor=None, members=None):
+def _booked_back_then(
+    target, booker, *, days_ago: int, minutes: int, anchor=None, members=None, weekday=True
+):
     people = members if members is not None else target.participants()
-    start = _start_in_hours(people, anchor or booker, days_ago=days_ago, minutes=minutes)
+    start = _start_in_hours(
+        people, anchor or booker, days_ago=days_ago, minutes=minutes, weekday=weekday
+    )
     return services.session_book(
         match_or_group=target,
         start=start,
@@ -145,11 +154,16 @@ def _mark_done(session: Session, by) -> None:
     services.session_mark_done(session=session, by=by, now=session.end + dt.timedelta(hours=1))
 
 
-def _start_in_hours(people, anchor, *, days_ago: int, minutes: int) -> dt.datetime:
-    """The first quarter hour of ``anchor``'s local day ``days_ago`` days back at which the
-    whole session is daytime for everyone, else inside everyone's bookable hours."""
+def _start_in_hours(
+    people, anchor, *, days_ago: int, minutes: int, weekday: bool = True
+) -> dt.datetime:
+    """The first quarter hour of ``anchor``'s local day ``days_ago`` days back (the Friday
+    before, if that is a weekend and ``weekday``) at which the whole session is daytime for
+    everyone, else inside everyone's bookable hours."""
     tz = ZoneInfo(anchor.time_zone)
     day = timezone.now().astimezone(tz).date() - dt.timedelta(days=days_ago)
+    while weekday and day.weekday() >= 5:
+        day -= dt.timedelta(days=1)
     midnight = dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz)
     steps = 24 * 60 // SLOT_STEP_MINUTES
     for hours in (DEMO_HOURS, BOOKABLE_HOURS):
@@ -226,9 +240,9 @@ def _first_free(match, viewer, first_day: dt.date, *, duration: int) -> dt.datet
 
 
 def _free_slots(match, viewer, first_day: dt.date, *, duration: int):
-    """Slots from ``first_day`` on that the wizard offers: first those on a weekday in
-    daytime for both, then (for people whose days barely meet, São Paulo and Auckland)
-    any the wizard offers, which are inside both people's bookable hours."""
+    """Slots from ``first_day`` on that the wizard offers (all inside both people's bookable
+    hours): first those on a weekday in daytime for both, then (for people whose days barely
+    meet, São Paulo and Auckland) on a weekday for both, then any."""
     wizard = availability.match_wizard(
         match=match,
         viewer=viewer,
@@ -241,10 +255,14 @@ def _free_slots(match, viewer, first_day: dt.date, *, duration: int):
     partner = match.partner_of(viewer)
     end = dt.timedelta(minutes=duration)
     bookable = [row.start for row in wizard.slots if row.bookable]
+    both = (viewer, partner)
     yield from (
-        start
-        for start in bookable
-        if all(_within(start, start + end, p, DEMO_HOURS, weekday=True) for p in (viewer, partner))
+        s for s in bookable if all(_within(s, s + end, p, DEMO_HOURS, weekday=True) for p in both)
+    )
+    yield from (
+        s
+        for s in bookable
+        if all(_within(s, s + end, p, BOOKABLE_HOURS, weekday=True) for p in both)
     )
     yield from bookable
 

@@ -29,6 +29,8 @@ export GOOGLE_OAUTH_CLIENT_ID=together-demo.apps.googleusercontent.com
 export GOOGLE_OAUTH_CLIENT_SECRET=demo-google-client-secret
 export MICROSOFT_CLIENT_ID=6c1c5a53-4f4e-4b8e-9d1a-7b0f0e2a1d01
 export MICROSOFT_CLIENT_SECRET=demo-microsoft-client-secret
+# Links in emails (Reconnect, Open Together) point at the port the demo serves on.
+export SITE_URL=${SITE_URL:-http://127.0.0.1:${PORT:-8000}}
 
 $PY manage.py migrate --no-input -v0
 $PY manage.py demo

@@ -284,7 +284,10 @@ def test_every_journey_shows_the_booked_instant_on_each_persons_clock(
     first = at_local(series_day, journey.series, zone)
     open_day(page, live_server, book_url, series_day)
     pick_time(page, first, journey.series)
+    # "Number of sessions" belongs to a series: hidden until Repeat is chosen.
+    assert not page.is_visible("#id_count")
     page.select_option("#id_repeat", "weekly")
+    assert page.is_visible("#id_count")
     page.fill("#id_count", "3")
     page.click("#check-occurrences")
     page.wait_for_selector(".occurrence:nth-child(3) .occ-value")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -80,6 +81,8 @@ class IntegrationState:
     # Where new sessions are written (a destination the person picked may be another
     # provider than the one that reads their busy times); empty when nothing can be written.
     write_provider: str = ""
+    # How many of their calendar accounts need reconnecting (whatever else works).
+    needs_reconnect: int = 0
 
     @property
     def provider_label(self) -> str:
@@ -106,16 +109,49 @@ NO_DESTINATION = (
 )
 
 
+class _Connection(NamedTuple):
+    user_id: int
+    provider: str
+    account_email: str
+    status: str
+    last_synced_at: dt.datetime | None
+
+
+class _Destination(NamedTuple):
+    user_id: int
+    connection_id: int
+    provider: str
+    account_email: str
+    calendar_id: str
+
+
+class _MemberSync(NamedTuple):
+    ok: bool
+    last_synced_at: dt.datetime | None
+
+
+class _Person(NamedTuple):
+    """The three fields of a user the integration state needs (a report reads ten thousand)."""
+
+    pk: int
+    email: str
+    organization_id: int | None
+
+    @property
+    def email_domain(self) -> str:
+        return self.email.rsplit("@", 1)[-1].lower()
+
+
 @dataclass
 class _Facts:
     """Everything the integration state of a set of people depends on, read in a fixed number
-    of queries whatever their number."""
+    of queries whatever their number (plain rows, not model instances: reports read many)."""
 
     covering: dict[int, OrganizationIntegration] = field(default_factory=dict)
-    member_syncs: dict[int, MemberSync] = field(default_factory=dict)
-    active: dict[int, list[CalendarConnection]] = field(default_factory=lambda: defaultdict(list))
-    broken: dict[int, list[CalendarConnection]] = field(default_factory=lambda: defaultdict(list))
-    destinations: dict[int, ConnectedCalendar] = field(default_factory=dict)
+    member_syncs: dict[int, _MemberSync] = field(default_factory=dict)
+    active: dict[int, list[_Connection]] = field(default_factory=lambda: defaultdict(list))
+    broken: dict[int, list[_Connection]] = field(default_factory=lambda: defaultdict(list))
+    destinations: dict[int, _Destination] = field(default_factory=dict)
 
 
 def _covering_integrations(users) -> dict[int, OrganizationIntegration]:
@@ -155,34 +191,48 @@ def _covering_integrations(users) -> dict[int, OrganizationIntegration]:
     return covering
 
 
-def _facts(users: list[User], *, with_destinations: bool = True) -> _Facts:
+def _facts(users: list, *, scope: QuerySet | None = None) -> _Facts:
+    """``scope``, when given, is a queryset of exactly ``users``: filters then use it as a
+    subquery instead of a list of ids (ten thousand bound ids cost more than the query)."""
     facts = _Facts(covering=_covering_integrations(users))
     if not users:
         return facts
-    ids = [u.pk for u in users]
+    if scope is not None:
+        who = {"user__in": scope.values("pk")}
+    else:
+        who = {"user_id__in": [u.pk for u in users]}
     if facts.covering:
-        facts.member_syncs = {
-            m.user_id: m
-            for m in MemberSync.objects.filter(
-                user_id__in=list(facts.covering),
-                integration_id__in={i.pk for i in facts.covering.values()},
-            )
-        }
-    for conn in CalendarConnection.objects.filter(user_id__in=ids).only(
-        "pk", "user_id", "provider", "account_email", "status", "last_synced_at"
+        covered = who if scope is not None else {"user_id__in": list(facts.covering)}
+        for user_id, ok, synced in MemberSync.objects.filter(
+            integration_id__in={i.pk for i in facts.covering.values()}, **covered
+        ).values_list("user_id", "ok", "last_synced_at"):
+            facts.member_syncs[user_id] = _MemberSync(ok, synced)
+    for row in CalendarConnection.objects.filter(**who).values_list(
+        "user_id", "provider", "account_email", "status", "last_synced_at"
     ):
+        conn = _Connection(*row)
         if conn.status == CalendarConnection.Status.ACTIVE:
             facts.active[conn.user_id].append(conn)
         else:
             facts.broken[conn.user_id].append(conn)
-    if with_destinations:
-        for dest in ConnectedCalendar.objects.filter(
-            connection__user_id__in=ids,
+    dest_who = {f"connection__{k}": v for k, v in who.items()}
+    for row in (
+        ConnectedCalendar.objects.filter(
             connection__status=CalendarConnection.Status.ACTIVE,
             is_destination=True,
             can_write=True,
-        ).select_related("connection"):
-            facts.destinations.setdefault(dest.connection.user_id, dest)
+            **dest_who,
+        )
+        .order_by("pk")
+        .values_list(
+            "connection__user_id",
+            "connection_id",
+            "connection__provider",
+            "connection__account_email",
+            "calendar_id",
+        )
+    ):
+        facts.destinations.setdefault(row[0], _Destination(*row))
     return facts
 
 
@@ -195,19 +245,27 @@ def _org_reaches(user: User, facts: _Facts) -> bool:
     return sync is None or sync.ok
 
 
+@functools.lru_cache(maxsize=1024)
+def _shared_state(*fields) -> IntegrationState:
+    # Most people of an organization share one state; a report of ten thousand builds a few.
+    return IntegrationState(*fields)
+
+
 def _state(user: User, facts: _Facts) -> IntegrationState:
     integration = facts.covering.get(user.pk)
     covers = integration is not None
     if _org_reaches(user, facts):
         dest = facts.destinations.get(user.pk)
         # A destination the person picked wins for writing; the grant writes otherwise.
-        return IntegrationState(
-            how="organization",
-            provider=integration.provider,
-            can_read=True,
-            can_write=True,
-            organization_covers=True,
-            write_provider=dest.connection.provider if dest else integration.provider,
+        return _shared_state(
+            "organization",
+            integration.provider,
+            True,
+            True,
+            "",
+            True,
+            dest.provider if dest else integration.provider,
+            len(facts.broken.get(user.pk, ())),
         )
     reason = ""
     if covers:
@@ -227,14 +285,15 @@ def _state(user: User, facts: _Facts) -> IntegrationState:
     broken = facts.broken.get(user.pk, [])
     if active:
         dest = facts.destinations.get(user.pk)
-        return IntegrationState(
-            how="individual",
-            provider=dest.connection.provider if dest else active[0].provider,
-            can_read=True,
-            can_write=dest is not None,
-            write_provider=dest.connection.provider if dest else "",
-            reason="" if dest else (reason or NO_DESTINATION),
-            organization_covers=covers,
+        return _shared_state(
+            "individual",
+            dest.provider if dest else active[0].provider,
+            True,
+            dest is not None,
+            "" if dest else (reason or NO_DESTINATION),
+            covers,
+            dest.provider if dest else "",
+            len(broken),
         )
     if broken and not reason:
         accounts = ", ".join(c.account_email for c in broken)
@@ -242,20 +301,30 @@ def _state(user: User, facts: _Facts) -> IntegrationState:
             f"We can no longer read {accounts}. Reconnect so your availability stays "
             "accurate and sessions are added to your calendar."
         )
-    return IntegrationState(
-        how="none",
-        provider=(integration.provider if covers else (broken[0].provider if broken else "")),
-        reason=reason,
-        organization_covers=covers,
+    return _shared_state(
+        "none",
+        integration.provider if covers else (broken[0].provider if broken else ""),
+        False,
+        False,
+        reason,
+        covers,
+        "",
+        len(broken),
     )
 
 
 def integration_states(users) -> dict[int, IntegrationState]:
-    """Each person's :class:`IntegrationState`, keyed by user id, in five queries whatever
-    their number. ``users`` is a list of users or a queryset of them."""
-    users = list(users)
-    facts = _facts(users)
-    return {u.pk: _state(u, facts) for u in users}
+    """Each person's :class:`IntegrationState`, keyed by user id, in a fixed number of queries
+    whatever their number. ``users`` is a list of users or a queryset of them (a report's
+    people: read as plain rows, and used as a subquery)."""
+    if isinstance(users, QuerySet):
+        scope = users.order_by()
+        people = [_Person(*row) for row in scope.values_list("pk", "email", "organization_id")]
+        facts = _facts(people, scope=scope)
+    else:
+        people = list(users)
+        facts = _facts(people)
+    return {p.pk: _state(p, facts) for p in people}
 
 
 def integration_state(user: User) -> IntegrationState:
@@ -360,9 +429,9 @@ def write_target_for(user: User) -> WriteTarget | None:
     dest = facts.destinations.get(user.pk)
     if dest:
         return WriteTarget(
-            provider_name=dest.connection.provider,
+            provider_name=dest.provider,
             calendar_id=dest.calendar_id,
-            account_email=dest.connection.account_email,
+            account_email=dest.account_email,
             time_zone=user.time_zone,
             connection_id=dest.connection_id,
         )

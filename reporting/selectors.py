@@ -454,11 +454,8 @@ def _adoption_and_reconnects(program: Program) -> tuple[dict[int, str], int]:
     My Calendar page and the booking wizard show), read in bulk: a fixed number of queries
     whatever the program's size.
     """
-    people = booking_people(program).order_by().only("pk", "email", "organization_id")
-    states = integration_states(people)
-    needing_reconnect = CalendarConnection.objects.filter(
-        user__in=booking_people(program), status=CalendarConnection.Status.NEEDS_RECONNECT
-    ).count()
+    states = integration_states(booking_people(program))
+    needing_reconnect = sum(state.needs_reconnect for state in states.values())
     return {user_id: state.how for user_id, state in states.items()}, needing_reconnect
 
 

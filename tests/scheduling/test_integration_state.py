@@ -306,3 +306,47 @@ def test_retry_sends_an_invite_stuck_pending(
     client.post(reverse("invite_retry", args=[session.pk]))
     assert SessionInvite.objects.get(session=session).state == SessionInvite.State.SENT
     assert len([e for e in written_events(emulator) if not e["deleted"]]) == 1
+
+
+def test_an_invite_waits_for_a_revoked_calendar_only_once_the_booker_is_asked_to_reconnect(
+    emulator,  # noqa: F811
+    client,
+    alice_and_bob,
+    alice_mentee,
+    django_capture_on_commit_callbacks,
+):
+    from django.core import mail
+
+    from calendars.models import CalendarConnection
+    from tests.calendars.test_google_individual import ALICE, connect_google
+
+    client.force_login(alice_mentee)
+    connect_google(client, emulator)
+    connection = CalendarConnection.objects.get(user=alice_mentee)
+    # Google revokes the grant; the next write finds out when it refreshes the token.
+    emulator.control("POST", "/faults", {"kind": "revoke_tokens", "account": ALICE})
+    emulator.control("POST", "/faults", {"kind": "expire_access_tokens", "account": ALICE})
+    CalendarConnection.objects.filter(pk=connection.pk).update(token_expires_at=timezone.now())
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        session = book_alice(alice_and_bob, alice_mentee)
+    invite = SessionInvite.objects.get(session=session)
+    assert invite.state == SessionInvite.State.PENDING
+    assert invite.waiting_for == SessionInvite.WaitingFor.BOOKER
+    # She is asked: the connection is marked, with a To-Do and an "Action required" email.
+    connection.refresh_from_db()
+    assert connection.status == CalendarConnection.Status.NEEDS_RECONNECT
+    assert [m.subject for m in mail.outbox] == [
+        "Action required: reconnect your calendar to Together"
+    ]
+    assert "Reconnect your calendar" in page(client, alice_mentee, "home")
+    shown = page(client, alice_mentee, "session_detail", session.pk)
+    assert "waiting for you to" in shown
+    assert_no_raw_error(shown)
+
+    # Reconnecting sends it, into her calendar.
+    connect_google(client, emulator)
+    invite.refresh_from_db()
+    assert invite.state == SessionInvite.State.SENT, (invite.notice, invite.last_error)
+    assert invite.channel == SessionInvite.Channel.CALENDAR
+    assert len([e for e in written_events(emulator) if not e["deleted"]]) == 1

@@ -7,7 +7,8 @@ the busy cache):
   booked), held and marked done, one held outside the platform, one cancelled; Hiro and
   Grace's session of yesterday (in Hiro's zone), never marked, so their home page asks;
 - people book the way they do in the wizard: Ben a weekly series with Ada, Dev a session
-  with Chloe, Liam a Platform Circle session where the heat map shows everyone free (all
+  with Chloe, Liam a Platform Circle session where the heat map shows everyone free, Emma a
+  session with Felipe starting within a day, so the worker's reminders have one to send (all
   Google Meet, written into the booker's emulated Google calendar), Mateo a session with
   Aroha (Contoso: Microsoft Teams, through Graph), Owen a session with Nadia (Tailspin:
   nobody connected, so .ics invites by email).
@@ -63,6 +64,16 @@ def _book(demo, out) -> None:
         )
     _book_one(out, matches[("dev", "chloe")], people["dev"], today + dt.timedelta(days=2), video)
     _book_group(circle, people["liam"], today + dt.timedelta(days=1), video, out)
+    # Due for a reminder at once: the worker's first reminder run emails both of them.
+    _book_one(
+        out,
+        matches[("felipe", "emma")],
+        people["emma"],
+        today,
+        video,
+        note=" within the next day (its reminder comes from the worker)",
+        before=timezone.now() + dt.timedelta(hours=23),
+    )
     _book_one(
         out,
         matches[("mateo", "aroha")],
@@ -197,8 +208,18 @@ def _try(out, done: str, book) -> None:
     out(done)
 
 
-def _book_one(out, match, booker, first_day: dt.date, conferencing, *, note: str = "") -> None:
-    start = _first_free(match, booker, first_day, duration=30)
+def _book_one(
+    out,
+    match,
+    booker,
+    first_day: dt.date,
+    conferencing,
+    *,
+    note: str = "",
+    before: dt.datetime | None = None,
+) -> None:
+    slots = _free_slots(match, booker, first_day, duration=30)
+    start = next((s for s in slots if before is None or s < before), None)
     partner = match.partner_of(booker)
     if start is None:
         out(f"No free slot for {booker.first_name} and {partner.first_name} from {first_day}.")
@@ -233,10 +254,6 @@ def _weekly_free(match, viewer, first_day: dt.date, *, duration: int) -> list[dt
         if not any(conflict for _, conflict in occurrences):
             return [o.start for o, _ in occurrences]
     return []
-
-
-def _first_free(match, viewer, first_day: dt.date, *, duration: int) -> dt.datetime | None:
-    return next(_free_slots(match, viewer, first_day, duration=duration), None)
 
 
 def _free_slots(match, viewer, first_day: dt.date, *, duration: int):
@@ -339,8 +356,9 @@ def _add_journeys(demo) -> None:
                 (p["hiro"].email, "home: yesterday's session with Grace, Mark as Done"),
                 (p["chloe"].email, "reschedule or cancel Dev's session; his invite follows"),
                 (
-                    p["ada"].email,
-                    "reminders a day ahead come from the Celery worker (.celery/worker.log)",
+                    p["felipe"].email,
+                    "the reminder of his session with Emma: the worker emails it within a "
+                    "minute (.celery/worker.log)",
                 ),
             ],
         ),

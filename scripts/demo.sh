@@ -42,7 +42,9 @@ $PY manage.py demo
 WORKER_PID=
 if [ -z "${REDIS_URL:-}" ]; then
   mkdir -p .celery
-  CELERY_TASK_ALWAYS_EAGER=false $PY -m celery -A together worker -B --concurrency=1 \
+  # Reminders are checked every minute here (15 in a deployment) so they show up soon.
+  CELERY_TASK_ALWAYS_EAGER=false REMINDERS_INTERVAL_SECONDS=${REMINDERS_INTERVAL_SECONDS:-60} \
+    $PY -m celery -A together worker -B --concurrency=1 \
     --without-gossip --without-mingle --without-heartbeat --loglevel=INFO \
     >.celery/worker.log 2>&1 &
   WORKER_PID=$!

@@ -47,6 +47,8 @@ def test_the_demo_books_sessions_with_invites_in_the_emulated_calendars(emulator
     assert "Dev booked a session with Chloe." in out
     assert "Liam scheduled a Platform Circle session (7 of 7 free)." in out
     assert "Mateo booked a session with Aroha (Contoso, Microsoft Teams)." in out
+    # One session is due for a reminder as soon as the worker's beat first runs.
+    assert upcoming_within_a_day().filter(match__mentee__email="felipe@northwind.example")
 
     upcoming = Session.objects.filter(start__gt=timezone.now()).select_related("invite")
     series = [s for s in upcoming if s.booked_by.email == "ben@northwind.example"]
@@ -73,6 +75,13 @@ def test_the_demo_books_sessions_with_invites_in_the_emulated_calendars(emulator
         origin=Session.Origin.PLATFORM,
     )
     assert sorted(e["conference_link"] for e in events) == sorted(s.conference_url for s in written)
+
+
+def upcoming_within_a_day():
+    now = timezone.now()
+    return Session.objects.filter(
+        status=Session.Status.SCHEDULED, start__gt=now, start__lte=now + dt.timedelta(hours=24)
+    )
 
 
 def test_the_demo_history_is_booked_through_the_services(demo_output):
@@ -113,7 +122,7 @@ def test_the_readme_says_who_books_what_as_the_demo_prints_it(demo_output):
         if re.search(r" (booked|scheduled) | to mark as done|^Earlier: ", line)
         and not line.startswith(("Subject", "DESCRIPTION", " "))
     ]
-    assert len(said) == 7, said
+    assert len(said) == 8, said
     for line in said:
         assert line in readme, f"README.md does not say: {line}"
     # And the journeys with their logins, line for line.

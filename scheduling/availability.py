@@ -398,7 +398,8 @@ class HeatCellView:
     busy_names: list[str]
     # Members whose bookable hours this slot is not inside (their night, say): not busy.
     outside_names: list[str]
-    # Members not busy here but without calendar insight (counted as available).
+    # Members not busy here but without calendar insight: never counted as available (the
+    # engine's rule is that unknown is never free), shown as their own state.
     unknown: int
     level: int  # 0 = everyone free ... 4 = (nearly) everyone busy
 
@@ -460,16 +461,17 @@ def group_heat_map(
             u.pk for u in members if _overlaps(sessions.get(u.pk, []), cell.start, cell.end)
         }
         outside_ids = set(cell.outside) - busy_ids
+        unknown_ids = set(cell.unknown) - busy_ids - outside_ids
         away = len(busy_ids) + len(outside_ids)
         grid[(local.time(), local.date())] = HeatCellView(
             start=cell.start,
             local=local,
             past=cell.past,
-            free=cell.total - away,
+            free=cell.total - away - len(unknown_ids),
             total=cell.total,
             busy_names=[names[u.pk] for u in members if u.pk in busy_ids],
             outside_names=[names[u.pk] for u in members if u.pk in outside_ids],
-            unknown=len(set(cell.unknown) - busy_ids),
+            unknown=len(unknown_ids),
             level=0 if away == 0 else min(4, 1 + (away * 4 - 1) // max(1, cell.total)),
         )
     first, last = BOOKABLE_HOURS

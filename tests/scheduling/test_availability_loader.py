@@ -125,4 +125,28 @@ def test_the_group_heat_map_leaves_out_the_session_being_moved(circle, alice_men
             return next(c for _, row in heat.rows for c in row if c and c.start == at(15))
 
         assert cell(None).free == 0
-        assert cell(session.pk).free == 3
+        # Nobody in the circle has a calendar: without the session they are unknown, not free.
+        moved = cell(session.pk)
+        assert (moved.free, moved.unknown, moved.busy_names) == (0, 3, [])
+
+
+def test_the_group_heat_map_counts_members_without_a_calendar_as_unknown(
+    client, circle, alice_mentee, bob_mentor
+):
+    """Unknown is never free: "2 of 3 available, 1 unknown", never "3 of 3"."""
+    with time_machine.travel(NOW, tick=False):
+        factories.calendar_connected(alice_mentee)
+        factories.calendar_connected(bob_mentor)
+        heat = availability.group_heat_map(
+            group=circle,
+            viewer=alice_mentee,
+            time_zone="UTC",
+            duration=30,
+            week_start=dt.date(2026, 3, 2),
+        )
+        cell = next(c for _, row in heat.rows for c in row if c and c.start == at(15))
+        assert (cell.free, cell.unknown, cell.total) == (2, 1, 3)
+        client.force_login(alice_mentee)
+        page = client.get(f"/groups/{circle.pk}/book/?week=2026-03-02&tz=UTC").content.decode()
+    assert "2 of 3 available, 1 unknown" in page
+    assert "3 of 3 available" not in page

@@ -143,6 +143,31 @@ class Program(models.Model):
     starts_on = models.DateField()
     ends_on = models.DateField()
     agenda_template = models.TextField(blank=True)
+    # Booking rules (scheduling.policy applies them; one place).
+    min_notice_minutes = models.PositiveIntegerField(
+        default=0, help_text="How long before a session it can still be booked, in minutes."
+    )
+    booking_window_days = models.PositiveSmallIntegerField(
+        default=366, help_text="How many days ahead people can book."
+    )
+    buffer_before_minutes = models.PositiveSmallIntegerField(
+        default=0, help_text="Time kept clear before each session, in minutes."
+    )
+    buffer_after_minutes = models.PositiveSmallIntegerField(
+        default=0, help_text="Time kept clear after each session, in minutes."
+    )
+    max_sessions_per_day = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The most sessions one person may have in a day (their own day, all their "
+        "programs); empty for no limit.",
+    )
+    max_sessions_per_week = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The most sessions one person may have in a week (Monday to Sunday, all "
+        "their programs); empty for no limit.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -397,3 +422,99 @@ class SessionParticipant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.session}"
+
+
+# --- My availability: when a person can be booked, on their own wall clock ---------------
+
+
+class WeeklyHours(models.Model):
+    """One bookable window of a weekday, in the person's own zone (several a day allowed).
+
+    A person with no rows and no :class:`AvailabilitySettings` has the product's default
+    hours (scheduling.policy decides which); once they save their week, exactly these rows.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="weekly_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(help_text="0 = Monday ... 6 = Sunday")
+    starts_at = models.TimeField()
+    ends_at = models.TimeField()
+
+    class Meta:
+        ordering = ["user", "weekday", "starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="weekly_hours_weekday"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="weekly_hours_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%H:%M}-{self.ends_at:%H:%M} on weekday {self.weekday}"
+
+
+class AvailabilitySettings(models.Model):
+    """That a person has set their own week (an empty week is a choice too)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Availability of {self.user}"
+
+
+class DateOverride(models.Model):
+    """A date's own hours instead of its weekday's: one row per window, or one row without
+    times for "unavailable all day"."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="date_overrides"
+    )
+    date = models.DateField()
+    starts_at = models.TimeField(null=True, blank=True)
+    ends_at = models.TimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "date", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(starts_at__isnull=True) & Q(ends_at__isnull=True))
+                | Q(ends_at__gt=F("starts_at")),
+                name="date_override_window",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.unavailable:
+            return f"{self.date}: unavailable"
+        return f"{self.date}: {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
+
+    @property
+    def unavailable(self) -> bool:
+        return self.starts_at is None
+
+
+class TimeOff(models.Model):
+    """Days away, ``first_day`` to ``last_day`` inclusive, in the person's zone. The note is
+    for its owner only: partners read "away"."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="time_off"
+    )
+    first_day = models.DateField()
+    last_day = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["user", "first_day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=F("first_day")), name="time_off_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Away {self.first_day} to {self.last_day}"

@@ -15,10 +15,20 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from programs.busy_versions import bump_busy_versions
-from programs.models import AvailabilitySettings, DateOverride, TimeOff, User, WeeklyHours
+from programs.models import (
+    AvailabilitySettings,
+    BookingRules,
+    DateOverride,
+    Organization,
+    Program,
+    TimeOff,
+    User,
+    WeeklyHours,
+)
 
 Window = tuple[dt.time, dt.time]
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -189,3 +199,73 @@ def stored_hours(
         )
         for pk in ids
     }
+
+
+def booking_rules_for(program: Program) -> BookingRules:
+    """The program's own rules, else its organization's defaults, else the product's (an
+    unsaved row with the fields' defaults). One query."""
+    found = sorted(
+        BookingRules.objects.filter(
+            Q(program=program) | Q(organization_id=program.organization_id, program=None)
+        ),
+        key=lambda row: row.program_id is None,
+    )
+    return found[0] if found else BookingRules(program=program)
+
+
+_RULE_FIELDS = (
+    "min_notice_minutes",
+    "booking_window_days",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "max_sessions_per_day",
+    "max_sessions_per_week",
+)
+
+
+@transaction.atomic
+def booking_rules_set(
+    *,
+    program: Program | None = None,
+    organization: Organization | None = None,
+    min_notice_minutes: int = 0,
+    booking_window_days: int = 366,
+    buffer_before_minutes: int = 0,
+    buffer_after_minutes: int = 0,
+    max_sessions_per_day: int | None = None,
+    max_sessions_per_week: int | None = None,
+) -> BookingRules:
+    """Set a program's rules, or (``organization``) the defaults of its programs that have
+    none of their own. Refuses nonsense with a ValidationError and writes nothing then."""
+    if (program is None) == (organization is None):
+        raise ValidationError("Booking rules belong to a program or to an organization.")
+    values = {
+        "min_notice_minutes": min_notice_minutes,
+        "booking_window_days": booking_window_days,
+        "buffer_before_minutes": buffer_before_minutes,
+        "buffer_after_minutes": buffer_after_minutes,
+        "max_sessions_per_day": max_sessions_per_day,
+        "max_sessions_per_week": max_sessions_per_week,
+    }
+    for name in _RULE_FIELDS:
+        value = values[name]
+        if value is None and name.startswith("max_"):
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValidationError(f"{name.replace('_', ' ')} must be a whole number, 0 or more.")
+    if booking_window_days < 1:
+        raise ValidationError("People must be able to book at least one day ahead.")
+    for name in ("max_sessions_per_day", "max_sessions_per_week"):
+        if values[name] is not None and values[name] < 1:
+            raise ValidationError(f"{name.replace('_', ' ')} must be at least 1, or empty.")
+    if min_notice_minutes > booking_window_days * 24 * 60:
+        raise ValidationError("The minimum notice is longer than the booking window.")
+    owner = {"program": program} if program is not None else {"organization": organization}
+    row, _ = BookingRules.objects.update_or_create(**owner, defaults=values)
+    # Every member's stored availability answers depend on these rules.
+    if program is not None:
+        people = User.objects.filter(memberships__program=program)
+    else:
+        people = User.objects.filter(organization=organization)
+    bump_busy_versions(people.values_list("pk", flat=True))
+    return row

@@ -143,31 +143,6 @@ class Program(models.Model):
     starts_on = models.DateField()
     ends_on = models.DateField()
     agenda_template = models.TextField(blank=True)
-    # Booking rules (scheduling.policy applies them; one place).
-    min_notice_minutes = models.PositiveIntegerField(
-        default=0, help_text="How long before a session it can still be booked, in minutes."
-    )
-    booking_window_days = models.PositiveSmallIntegerField(
-        default=366, help_text="How many days ahead people can book."
-    )
-    buffer_before_minutes = models.PositiveSmallIntegerField(
-        default=0, help_text="Time kept clear before each session, in minutes."
-    )
-    buffer_after_minutes = models.PositiveSmallIntegerField(
-        default=0, help_text="Time kept clear after each session, in minutes."
-    )
-    max_sessions_per_day = models.PositiveSmallIntegerField(
-        null=True,
-        blank=True,
-        help_text="The most sessions one person may have in a day (their own day, all their "
-        "programs); empty for no limit.",
-    )
-    max_sessions_per_week = models.PositiveSmallIntegerField(
-        null=True,
-        blank=True,
-        help_text="The most sessions one person may have in a week (Monday to Sunday, all "
-        "their programs); empty for no limit.",
-    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -518,3 +493,71 @@ class TimeOff(models.Model):
 
     def __str__(self) -> str:
         return f"Away {self.first_day} to {self.last_day}"
+
+
+class BookingRules(models.Model):
+    """Booking rules of one program, or an organization's defaults for its programs.
+
+    A program without its own rules follows its organization's; an organization without
+    any, the product's (no notice, a year ahead, no buffers, no limits). scheduling.policy
+    reads them; admin writes them through programs.services.booking_rules_set.
+    """
+
+    organization = models.OneToOneField(
+        Organization,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="booking_rules",
+    )
+    program = models.OneToOneField(
+        Program, on_delete=models.CASCADE, null=True, blank=True, related_name="booking_rules"
+    )
+    min_notice_minutes = models.PositiveIntegerField(
+        default=0, help_text="How long before a session it can still be booked, in minutes."
+    )
+    booking_window_days = models.PositiveSmallIntegerField(
+        default=366, help_text="How many days ahead people can book."
+    )
+    buffer_before_minutes = models.PositiveSmallIntegerField(
+        default=0, help_text="Time kept clear before each session, in minutes."
+    )
+    buffer_after_minutes = models.PositiveSmallIntegerField(
+        default=0, help_text="Time kept clear after each session, in minutes."
+    )
+    max_sessions_per_day = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The most sessions one person may have in a day (their own day, all their "
+        "programs); empty for no limit.",
+    )
+    max_sessions_per_week = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The most sessions one person may have in a week (Monday to Sunday, all "
+        "their programs); empty for no limit.",
+    )
+
+    class Meta:
+        verbose_name_plural = "booking rules"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organization__isnull=True, program__isnull=False)
+                | Q(organization__isnull=False, program__isnull=True),
+                name="booking_rules_one_owner",
+            ),
+            models.CheckConstraint(
+                condition=Q(booking_window_days__gte=1), name="booking_rules_window_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_sessions_per_day__isnull=True) | Q(max_sessions_per_day__gte=1),
+                name="booking_rules_day_limit_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_sessions_per_week__isnull=True) | Q(max_sessions_per_week__gte=1),
+                name="booking_rules_week_limit_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Booking rules of {self.program or self.organization}"

@@ -20,12 +20,8 @@ from django.utils import timezone
 
 from programs.busy_versions import busy_versions
 from programs.models import Group, Match, Session, User
-from scheduling import engine
-from scheduling.services import (
-    BOOKABLE_HOURS,
-    SLOT_STEP_MINUTES,
-    participants_of,
-)
+from scheduling import engine, policy
+from scheduling.services import participants_of
 
 INSIGHT_HELP = {
     "mutual": (
@@ -58,7 +54,7 @@ def _payload_key(*, match_id: int, viewer: User, query: str, now: dt.datetime) -
     # Keyed by the raw query, so a warm request needs no parsing: the same query from the same
     # person (same home zone, for the defaults) in the same slot step validates the same way.
     # Past flags change only when a slot starts, and slots start on the step grid.
-    bucket = int(now.timestamp()) // (SLOT_STEP_MINUTES * 60)
+    bucket = int(now.timestamp()) // (policy.STEP_MINUTES * 60)
     digest = hashlib.blake2b(query.encode(), digest_size=16).hexdigest()
     return f"scheduling:availability:{match_id}:{viewer.pk}:{viewer.time_zone}:{bucket}:{digest}"
 
@@ -101,11 +97,6 @@ def remember_payload(
     key = _payload_key(match_id=match_id, viewer=viewer, query=query, now=now or timezone.now())
     stored = _StoredPayload(tuple(participant_ids), versions, body)
     cache.set(key, stored, PAYLOAD_CACHE_SECONDS)
-
-
-def bookable_hours() -> engine.BookableHours:
-    """Everyone's bookable hours, in their own zone: every day, the product's window."""
-    return engine.BookableHours(weekly={day: [BOOKABLE_HOURS] for day in range(7)})
 
 
 @dataclass(frozen=True)
@@ -203,6 +194,8 @@ class SlotRow:
     partner_busy: bool
     me_outside: bool = False  # outside my bookable hours (in the zone I book from)
     partner_outside: bool = False  # outside the partner's bookable hours, in their zone
+    partner_away: bool = False  # outside the partner's hours because they are away that day
+    beyond_window: bool = False  # further ahead than the program lets people book
 
 
 @dataclass
@@ -238,6 +231,7 @@ def _range(first_day: dt.date, last_day: dt.date, tz: ZoneInfo):
 
 
 def engine_participants(
+    rules: policy.BookingPolicy,
     users: list[User],
     calendars: dict[int, PersonCalendar],
     sessions: dict[int, list],
@@ -245,18 +239,15 @@ def engine_participants(
     viewer: User,
     viewer_tz: str,
 ) -> list[engine.Participant]:
-    hours = bookable_hours()
-    return [
-        engine.Participant(
-            id=u.pk,
-            # The viewer books from where they are now (the wizard's zone); others from home.
-            time_zone=viewer_tz if u.pk == viewer.pk else u.time_zone,
-            integrated=calendars[u.pk].integrated,
-            busy=[*calendars[u.pk].busy, *sessions.get(u.pk, [])],
-            hours=hours,
-        )
-        for u in users
-    ]
+    """The policy's participants with what the calendars and Together's sessions say."""
+    return rules.participants(
+        users,
+        viewer=viewer,
+        viewer_tz=viewer_tz,
+        integrated={u.pk: calendars[u.pk].integrated for u in users},
+        busy={u.pk: calendars[u.pk].busy for u in users},
+        sessions=sessions,
+    )
 
 
 def match_wizard(
@@ -282,18 +273,15 @@ def match_wizard(
     start, end = _range(first_day, last_day, tz)
     calendars = calendars_of(users, start, end, exclude_session=exclude_session)
     sessions = booked_sessions_of(users, start, end, exclude_session=exclude_session)
-    request = engine.SlotRequest(
-        first_day=first_day,
-        last_day=last_day,
-        viewer_tz=time_zone,
-        now=now,
-        duration=dt.timedelta(minutes=duration),
-        step=dt.timedelta(minutes=SLOT_STEP_MINUTES),
-        allowed_durations=tuple(dt.timedelta(minutes=m) for m in match.program.allowed_durations),
+    rules = policy.policy_for(
+        program=match.program, users=users, first_day=first_day, last_day=last_day
+    )
+    request = rules.slot_request(
+        first_day=first_day, last_day=last_day, viewer_tz=time_zone, now=now, duration=duration
     )
     result = engine.availability(
         participants=engine_participants(
-            users, calendars, sessions, viewer=viewer, viewer_tz=time_zone
+            rules, users, calendars, sessions, viewer=viewer, viewer_tz=time_zone
         ),
         viewer_id=viewer.pk,
         request=request,
@@ -304,7 +292,7 @@ def match_wizard(
         insight_help=INSIGHT_HELP.get(insight, ""),
         time_zone=time_zone,
         duration=duration,
-        dates=[d for d in engine.bookable_dates(result) if _in_program(match, d.date)],
+        dates=[d for d in engine.bookable_dates(result) if rules.in_program(d.date)],
         stale=any(c.stale for c in calendars.values()),
     )
 
@@ -319,6 +307,8 @@ def match_wizard(
         for s, e in sessions.get(u.pk, [])
     )
     step = duration * 60
+    partner_tz = ZoneInfo(partner.time_zone)
+    partner_away = rules.people[partner.pk].away
 
     def fill(first: dt.date, last: dt.date, runs: tuple[range, ...]) -> None:
         wizard.slots = []
@@ -327,12 +317,13 @@ def match_wizard(
             for i in run:
                 begin = result.starts[i]
                 local = dt.datetime.fromtimestamp(begin, tz)
-                if not _within_hours(local, duration):
-                    continue  # the viewer's own night: not worth a row in the time list
+                if mine[i] == OUTSIDE:
+                    continue  # outside the viewer's own hours: not worth a row in the list
                 # Slots ascend, so one pass over the merged sessions answers "taken".
                 while booked_at < len(booked) and booked[booked_at][1] <= begin:
                     booked_at += 1
                 taken = booked_at < len(booked) and booked[booked_at][0] < begin + step
+                beyond = rules.beyond_window(local, now)
                 wizard.slots.append(
                     SlotRow(
                         start=local.astimezone(dt.UTC),
@@ -340,13 +331,17 @@ def match_wizard(
                         past=i < result.past_count,
                         bookable=result.bookable_flags[i] == 1
                         and not taken
-                        and _in_program(match, local.date()),
+                        and not beyond
+                        and rules.in_program(local.date()),
                         all_free=all(c[i] == FREE for c in codes),
                         taken=taken,
                         me_busy=mine[i] == BUSY,
                         partner_busy=theirs[i] == BUSY,
                         me_outside=mine[i] == OUTSIDE,
                         partner_outside=theirs[i] == OUTSIDE,
+                        partner_away=theirs[i] == OUTSIDE
+                        and local.astimezone(partner_tz).date() in partner_away,
+                        beyond_window=beyond,
                     )
                 )
         day_start = dt.datetime.combine(first, dt.time(), tzinfo=tz)
@@ -369,16 +364,6 @@ def match_wizard(
     return wizard
 
 
-def _within_hours(local: dt.datetime, duration: int) -> bool:
-    first, last = BOOKABLE_HOURS
-    end = local + dt.timedelta(minutes=duration)
-    return first <= local.time() and end.date() == local.date() and end.time() <= last
-
-
-def _in_program(owner: Match | Group, day: dt.date) -> bool:
-    return owner.program.starts_on <= day <= owner.program.ends_on
-
-
 def _clip_local(blocks, day_start, day_end, tz):
     out = []
     for s, e in blocks:
@@ -398,6 +383,8 @@ class HeatCellView:
     busy_names: list[str]
     # Members whose bookable hours this slot is not inside (their night, say): not busy.
     outside_names: list[str]
+    # Members on time off that day (outside their hours because they are away).
+    away_names: list[str]
     # Members not busy here but without calendar insight: never counted as available (the
     # engine's rule is that unknown is never free), shown as their own state.
     unknown: int
@@ -435,21 +422,24 @@ def group_heat_map(
     start, end = _range(week_start, last_day, tz)
     calendars = calendars_of(members, start, end, exclude_session=exclude_session)
     sessions = booked_sessions_of(members, start, end, exclude_session=exclude_session)
-    request = engine.SlotRequest(
+    rules = policy.policy_for(
+        program=group.program, users=members, first_day=week_start, last_day=last_day
+    )
+    request = rules.slot_request(
         first_day=week_start,
         last_day=last_day,
         viewer_tz=time_zone,
         now=now,
-        duration=dt.timedelta(minutes=duration),
-        step=dt.timedelta(minutes=30),
-        allowed_durations=tuple(dt.timedelta(minutes=m) for m in group.program.allowed_durations),
+        duration=duration,
+        step=policy.HEAT_MAP_STEP,
     )
     heat = engine.heat_map(
         members=engine_participants(
-            members, calendars, sessions, viewer=viewer, viewer_tz=time_zone
+            rules, members, calendars, sessions, viewer=viewer, viewer_tz=time_zone
         ),
         request=request,
     )
+    zones = {u.pk: ZoneInfo(u.time_zone) for u in members}
     names = {u.pk: u.display_name for u in members}
     day_list = [week_start + dt.timedelta(days=i) for i in range(days)]
     grid: dict[tuple[dt.time, dt.date], HeatCellView] = {}
@@ -461,6 +451,11 @@ def group_heat_map(
             u.pk for u in members if _overlaps(sessions.get(u.pk, []), cell.start, cell.end)
         }
         outside_ids = set(cell.outside) - busy_ids
+        away_ids = {
+            pk
+            for pk in outside_ids
+            if cell.start.astimezone(zones[pk]).date() in rules.people[pk].away
+        }
         unknown_ids = set(cell.unknown) - busy_ids - outside_ids
         away = len(busy_ids) + len(outside_ids)
         grid[(local.time(), local.date())] = HeatCellView(
@@ -470,13 +465,18 @@ def group_heat_map(
             free=cell.total - away - len(unknown_ids),
             total=cell.total,
             busy_names=[names[u.pk] for u in members if u.pk in busy_ids],
-            outside_names=[names[u.pk] for u in members if u.pk in outside_ids],
+            outside_names=[
+                names[u.pk] for u in members if u.pk in outside_ids and u.pk not in away_ids
+            ],
+            away_names=[names[u.pk] for u in members if u.pk in away_ids],
             unknown=len(unknown_ids),
             level=0 if away == 0 else min(4, 1 + (away * 4 - 1) // max(1, cell.total)),
         )
-    first, last = BOOKABLE_HOURS
-    # Rows only for the viewer's bookable hours: outside them everyone shows as busy anyway.
-    times = sorted({t for t, _ in grid if first <= t < last})
+    # Rows only for times some member can be booked on some day of the week: a row where
+    # everyone is outside their hours every day (the small hours) says nothing.
+    times = sorted(
+        {t for (t, _), c in grid.items() if len(c.outside_names) + len(c.away_names) < c.total}
+    )
     rows = [(t, [grid.get((t, d)) for d in day_list]) for t in times]
     return HeatView(
         time_zone=time_zone,
@@ -502,21 +502,26 @@ def series_preview(
     """Each occurrence with its own conflict state (Together sessions count as conflicts)."""
     now = now or timezone.now()
     users = participants_of(owner)
-    request = engine.SeriesRequest(
+    span_end = first_start + dt.timedelta(days=31 * count + 1)
+    rules = policy.policy_for(
+        program=owner.program,
+        users=users,
+        first_day=first_start.astimezone(dt.UTC).date(),
+        last_day=span_end.astimezone(dt.UTC).date(),
+    )
+    request = rules.series_request(
         first_start=first_start,
-        duration=dt.timedelta(minutes=duration),
+        duration=duration,
         frequency=frequency,
         count=count,
         booker_tz=time_zone,
         now=now,
-        allowed_durations=tuple(dt.timedelta(minutes=m) for m in owner.program.allowed_durations),
     )
-    span_end = first_start + dt.timedelta(days=31 * count + 1)
     calendars = calendars_of(users, first_start, span_end)
     sessions = booked_sessions_of(users, first_start, span_end)
     occurrences = engine.recurrence(
         participants=engine_participants(
-            users, calendars, sessions, viewer=viewer, viewer_tz=time_zone
+            rules, users, calendars, sessions, viewer=viewer, viewer_tz=time_zone
         ),
         viewer_id=viewer.pk,
         series=request,

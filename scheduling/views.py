@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -24,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from programs.models import Group, Match, Session
 from programs.viewing_zone import chosen_zone, view_in
-from scheduling import availability, selectors, services
+from scheduling import availability, presenters, selectors, services
 from scheduling.engine import SchedulingError
 from scheduling.forms import TIME_ZONES, ConfirmForm, WizardForm, parse_occurrences
 
@@ -55,15 +54,6 @@ def _month_bounds(month: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
         year, number = today.year, today.month
     first = dt.date(year, number, 1)
     return first, dt.date(year, number, calendar.monthrange(year, number)[1])
-
-
-def _month_grid(first: dt.date, dates) -> list[list]:
-    """Weeks (Monday first) of the month for the date picker; None pads the edges."""
-    by_date = {d.date: d for d in dates}
-    weeks = []
-    for week in calendar.Calendar().monthdatescalendar(first.year, first.month):
-        weeks.append([by_date.get(d) if d.month == first.month else None for d in week])
-    return weeks
 
 
 def _reschedule_target(request, owner) -> Session | None:
@@ -138,8 +128,8 @@ def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
         "program": program,
         "form": form,
         "wizard": wizard,
-        "weeks": _month_grid(first, wizard.dates),
-        "time_rows": time_rows(
+        "weeks": presenters.month_grid(first, wizard.dates),
+        "time_rows": presenters.time_rows(
             wizard.slots, insight=wizard.insight, partner_name=partner.first_name or "partner"
         ),
         "month": first,
@@ -161,63 +151,6 @@ def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
     }
     template = "scheduling/_wizard.html" if request.htmx else "scheduling/book_match.html"
     return render(request, template, context)
-
-
-@dataclass(frozen=True)
-class TimeRow:
-    """One entry of the wizard's time list: a bookable slot, one unavailable slot, or a run of
-    unavailable slots for the same reason (a morning outside the partner's hours is one row,
-    not twenty)."""
-
-    slot: availability.SlotRow
-    reason: str = ""  # why it cannot be booked; empty when it can
-    until: dt.datetime | None = None  # the run's last slot start, for a run
-
-
-# Runs of at least this many unavailable slots (an hour of 15-minute steps) become one row.
-RUN_MIN_SLOTS = 4
-
-
-def _why_not(slot: availability.SlotRow, insight: str, partner_name: str) -> str:
-    if slot.past:
-        return "past"
-    if slot.taken:
-        return "booked"
-    if slot.bookable:
-        return ""
-    # Outside someone's hours is its own state, named before anything a calendar says.
-    if slot.me_outside and slot.partner_outside:
-        return "outside both your hours"
-    if slot.partner_outside:
-        return f"outside {partner_name}'s hours"
-    if slot.me_outside:
-        return "outside your hours"
-    if slot.me_busy and slot.partner_busy:
-        return "both busy"
-    return "you're busy" if slot.me_busy else f"{partner_name} busy"
-
-
-def time_rows(slots, *, insight: str, partner_name: str) -> list[TimeRow]:
-    rows: list[TimeRow] = []
-    run: list = []
-
-    def flush() -> None:
-        if len(run) >= RUN_MIN_SLOTS:
-            rows.append(TimeRow(slot=run[0][0], reason=run[0][1], until=run[-1][0].local))
-        else:
-            rows.extend(TimeRow(slot=s, reason=r) for s, r in run)
-        run.clear()
-
-    for slot in slots:
-        reason = _why_not(slot, insight, partner_name)
-        if run and reason != run[-1][1]:
-            flush()
-        if reason:
-            run.append((slot, reason))
-        else:
-            rows.append(TimeRow(slot=slot))
-    flush()
-    return rows
 
 
 def _provider_label(user) -> str:

@@ -18,7 +18,11 @@ from calendars import services as calendar_services
 from programs import services
 from programs.models import Program
 from scheduling import services as booking
-from scheduling.services import BOOKABLE_HOURS, SLOT_STEP_MINUTES
+from scheduling.policy import DEFAULT_WEEK
+from scheduling.policy import STEP_MINUTES as SLOT_STEP_MINUTES
+
+# Nobody in this world sets their own hours: everyone has the default, the same every day.
+BOOKABLE_HOURS = DEFAULT_WEEK[0][0]
 
 ZONES = ["UTC", "Asia/Tokyo", "America/New_York", "Asia/Kolkata", "America/Los_Angeles"]
 

@@ -1,0 +1,297 @@
+"""The booking policy: the one place that says when someone can be booked.
+
+It combines each person's own hours (programs.availability: their week, date overrides and
+time off, in their zone) with a program's rules (notice, booking window, buffers, daily and
+weekly limits, durations, the slot step) into the inputs of the pure engine. The wizard, the
+heat map, the series preview, the API, the booking services and the admin troubleshooter all
+build a :class:`BookingPolicy` and ask it (through the engine) the same question, so a slot
+a page shows as bookable is one the services accept, and a refusal names the same reason a
+page shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from programs.availability import StoredHours, booking_rules_for, stored_hours
+from programs.models import Program, User
+from scheduling import engine
+
+# Slots start on a quarter hour; every IANA zone in use today is offset by a multiple of 15
+# minutes, so a quarter hour in UTC is a quarter hour on everyone's wall clock. The wizard,
+# the heat map and the services all step by this.
+STEP_MINUTES = 15
+STEP = dt.timedelta(minutes=STEP_MINUTES)
+# The group heat map's rows are every other step, so a week of them fits a screen; its slots
+# start on the same grid as everyone else's.
+HEAT_MAP_STEP = 2 * STEP
+
+# The hours of someone who has not set their own week: every day 07:00-21:00 on their wall
+# clock (what Together has always offered, so sessions people already booked stay inside).
+DEFAULT_WEEK: dict[int, list[tuple[dt.time, dt.time]]] = {
+    day: [(dt.time(7, 0), dt.time(21, 0))] for day in range(7)
+}
+
+
+class Reason(StrEnum):
+    """Why a slot cannot be booked, as one named state (pages word it with :func:`explain`)."""
+
+    PAST = "past"
+    TOO_SOON = "too_soon"
+    BEYOND_WINDOW = "beyond_window"
+    OUTSIDE_PROGRAM = "outside_program"
+    OUTSIDE_HOURS = "outside_hours"
+    AWAY = "away"
+    BUSY = "busy"
+    BUFFER = "buffer"
+    DAY_LIMIT = "day_limit"
+    WEEK_LIMIT = "week_limit"
+    TAKEN = "taken"
+    UNKNOWN = "unknown"
+
+
+def explain(reason: Reason, *, name: str = "", you: bool = False, program: Program | None = None):
+    """The reason in the person's words: the same sentence in the wizard, the heat map, the
+    API, a refusal and the admin troubleshooter."""
+    whose = "your" if you else f"{name}'s"
+    who = "you are" if you else f"{name} is"
+    return {
+        Reason.PAST: "in the past",
+        Reason.TOO_SOON: "too soon (minimum notice)",
+        Reason.BEYOND_WINDOW: "beyond the booking window",
+        Reason.OUTSIDE_PROGRAM: (
+            f"outside {program.name} ({program.starts_on:%d %b %Y} to {program.ends_on:%d %b %Y})"
+            if program
+            else "outside the program's dates"
+        ),
+        Reason.OUTSIDE_HOURS: f"outside {whose} hours",
+        Reason.AWAY: f"{who} away",
+        Reason.BUSY: f"{who} busy",
+        Reason.BUFFER: "too close to another session (buffer)",
+        Reason.DAY_LIMIT: f"{whose} limit for that day",
+        Reason.WEEK_LIMIT: f"{whose} limit for that week",
+        Reason.TAKEN: "already taken by another session",
+        Reason.UNKNOWN: f"unknown ({'you have' if you else name + ' has'} no calendar connected)",
+    }[reason]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A program's booking rules, as the engine and the services need them."""
+
+    durations: tuple[int, ...]
+    min_notice: dt.timedelta
+    window: dt.timedelta
+    buffer_before: dt.timedelta
+    buffer_after: dt.timedelta
+    per_day: int | None
+    per_week: int | None
+    starts_on: dt.date
+    ends_on: dt.date
+
+    @classmethod
+    def of(cls, program: Program) -> Rules:
+        row = booking_rules_for(program)
+        return cls(
+            durations=tuple(program.allowed_durations),
+            min_notice=dt.timedelta(minutes=row.min_notice_minutes),
+            window=dt.timedelta(days=row.booking_window_days),
+            buffer_before=dt.timedelta(minutes=row.buffer_before_minutes),
+            buffer_after=dt.timedelta(minutes=row.buffer_after_minutes),
+            per_day=row.max_sessions_per_day,
+            per_week=row.max_sessions_per_week,
+            starts_on=program.starts_on,
+            ends_on=program.ends_on,
+        )
+
+    @property
+    def engine_durations(self) -> tuple[dt.timedelta, ...]:
+        return tuple(dt.timedelta(minutes=m) for m in self.durations)
+
+
+@dataclass(frozen=True)
+class PersonHours:
+    """One person's hours as the engine takes them, and the dates they are away (for the
+    "away" reason: the engine only knows "outside hours")."""
+
+    hours: engine.BookableHours
+    away: frozenset[dt.date]
+    own_week: bool
+
+
+def person_hours(stored: StoredHours) -> PersonHours:
+    """A person's week (or the default), their overrides, and time off as unavailable days."""
+    week = DEFAULT_WEEK if stored.week is None else stored.week
+    overrides: dict[dt.date, list] = {day: list(w) for day, w in stored.overrides.items()}
+    away: set[dt.date] = set()
+    for first, last in stored.time_off:
+        day = first
+        while day <= last:
+            # Time off wins over an override of the same date.
+            overrides[day] = []
+            away.add(day)
+            day += dt.timedelta(days=1)
+    return PersonHours(
+        hours=engine.BookableHours(weekly=week, overrides=overrides),
+        away=frozenset(away),
+        own_week=stored.week is not None,
+    )
+
+
+@dataclass
+class BookingPolicy:
+    """Built once per request for the people of one match or group in one program."""
+
+    program: Program
+    rules: Rules
+    people: dict[int, PersonHours] = field(default_factory=dict)
+
+    def participants(
+        self,
+        users: Sequence[User],
+        *,
+        viewer: User | None,
+        viewer_tz: str,
+        integrated: dict[int, bool] | None = None,
+        busy: dict[int, list] | None = None,
+        sessions: dict[int, list] | None = None,
+    ) -> list[engine.Participant]:
+        """The engine's participants. The viewer's hours follow the zone they book from (the
+        wizard's); everyone else's their own. Together sessions block like busy time."""
+        integrated = integrated or {}
+        busy = busy or {}
+        sessions = sessions or {}
+        return [
+            engine.Participant(
+                id=u.pk,
+                time_zone=viewer_tz if viewer is not None and u.pk == viewer.pk else u.time_zone,
+                integrated=integrated.get(u.pk, False),
+                busy=[*busy.get(u.pk, ()), *sessions.get(u.pk, ())],
+                hours=self.people[u.pk].hours,
+            )
+            for u in users
+        ]
+
+    def slot_request(
+        self,
+        *,
+        first_day: dt.date,
+        last_day: dt.date,
+        viewer_tz: str,
+        now: dt.datetime,
+        duration: int,
+        step: dt.timedelta = STEP,
+    ) -> engine.SlotRequest:
+        return engine.SlotRequest(
+            first_day=first_day,
+            last_day=last_day,
+            viewer_tz=viewer_tz,
+            now=now,
+            duration=dt.timedelta(minutes=duration),
+            step=step,
+            min_notice=self.rules.min_notice,
+            buffer_before=self.rules.buffer_before,
+            buffer_after=self.rules.buffer_after,
+            allowed_durations=self.rules.engine_durations,
+        )
+
+    def series_request(
+        self,
+        *,
+        first_start: dt.datetime,
+        duration: int,
+        frequency: str,
+        count: int,
+        booker_tz: str,
+        now: dt.datetime,
+    ) -> engine.SeriesRequest:
+        return engine.SeriesRequest(
+            first_start=first_start,
+            duration=dt.timedelta(minutes=duration),
+            frequency=frequency,
+            count=count,
+            booker_tz=booker_tz,
+            now=now,
+            min_notice=self.rules.min_notice,
+            buffer_before=self.rules.buffer_before,
+            buffer_after=self.rules.buffer_after,
+            allowed_durations=self.rules.engine_durations,
+        )
+
+    def in_program(self, day: dt.date) -> bool:
+        return self.rules.starts_on <= day <= self.rules.ends_on
+
+    def beyond_window(self, start: dt.datetime, now: dt.datetime) -> bool:
+        return start - now > self.rules.window
+
+    def hours_reason(self, user: User, state: engine.State, local_day: dt.date) -> Reason | None:
+        """A person's engine state for a slot as a reason (None when it does not block)."""
+        if state == engine.State.OUTSIDE_HOURS:
+            return Reason.AWAY if local_day in self.people[user.pk].away else Reason.OUTSIDE_HOURS
+        if state == engine.State.BUSY:
+            return Reason.BUSY
+        return None
+
+    def why_not_hours(
+        self,
+        *,
+        users: Sequence[User],
+        booker: User,
+        booker_tz: str,
+        start: dt.datetime,
+        duration: int,
+        now: dt.datetime,
+    ) -> tuple[Reason, User] | None:
+        """Ask the engine, as the wizard does, whether everyone's hours hold this slot (their
+        calendars are the page's business; sessions are checked under the locks). Returns the
+        first person it does not suit and why, or None."""
+        tz = ZoneInfo(booker_tz)
+        day = start.astimezone(tz).date()
+        result = engine.availability(
+            participants=self.participants(users, viewer=booker, viewer_tz=booker_tz),
+            viewer_id=booker.pk,
+            request=self.slot_request(
+                first_day=day, last_day=day, viewer_tz=booker_tz, now=now, duration=duration
+            ),
+        )
+        at = int(start.timestamp())
+        try:
+            index = result.starts.index(at)
+        except ValueError:
+            # Not on the grid: the step check says so before this is asked.
+            return None
+        # Everyone else before the booker: "outside Ben's hours" says more than "yours".
+        ordered = sorted(users, key=lambda u: u.pk == booker.pk)
+        for user in ordered:
+            code = result.state_codes[result.participant_ids.index(user.pk)][index]
+            zone = booker_tz if user.pk == booker.pk else user.time_zone
+            reason = self.hours_reason(
+                user, engine.STATE_OF_CODE[code], start.astimezone(ZoneInfo(zone)).date()
+            )
+            if reason is not None:
+                return reason, user
+        return None
+
+
+def policy_for(
+    *, program: Program, users: Iterable[User], first_day: dt.date, last_day: dt.date
+) -> BookingPolicy:
+    """The policy for these people booking in ``program`` between these dates (anyone's).
+
+    Reads everyone's stored hours in four queries; a day of margin either side covers every
+    zone's date for the instants of the range."""
+    people = list(users)
+    stored = stored_hours(
+        [u.pk for u in people],
+        first_day - dt.timedelta(days=1),
+        last_day + dt.timedelta(days=1),
+    )
+    return BookingPolicy(
+        program=program,
+        rules=Rules.of(program),
+        people={pk: person_hours(s) for pk, s in stored.items()},
+    )

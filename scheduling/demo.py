@@ -28,7 +28,6 @@ from django.utils import timezone
 from programs.demo_data import Journey, matches_of
 from programs.models import Group, Session
 from scheduling import availability, services
-from scheduling.services import BOOKABLE_HOURS, SLOT_STEP_MINUTES
 
 # Daytime for everyone: a demo slot nobody would have to get up early or stay late for.
 DEMO_HOURS = (dt.time(9, 0), dt.time(17, 0))
@@ -105,9 +104,8 @@ def _history(matches, circle, people, out) -> None:
     try:
         held = _booked_back_then(ada_ben, people["ada"], days_ago=21, minutes=45)
         _mark_done(held, people["ada"])
-        outside_start = _start_in_hours(
-            ada_ben.participants(), people["ada"], days_ago=7, minutes=30
-        )
+        # Held outside the platform, so nothing was booked; at a time that was daytime for both.
+        outside_start = next(_candidates(ada_ben.participants(), people["ada"], 7, 30))
         services.session_record_outside(
             match_or_group=ada_ben,
             start=outside_start,
@@ -146,56 +144,58 @@ def _history(matches, circle, people, out) -> None:
 def _booked_back_then(
     target, booker, *, days_ago: int, minutes: int, anchor=None, members=None, weekday=True
 ):
+    """Book, as of a week before, the first time that day the booking service accepts,
+    trying daytime for everyone first: the service, not the demo, knows people's hours."""
     people = members if members is not None else target.participants()
-    start = _start_in_hours(
-        people, anchor or booker, days_ago=days_ago, minutes=minutes, weekday=weekday
-    )
-    return services.session_book(
-        match_or_group=target,
-        start=start,
-        duration=minutes,
-        booked_by=booker,
-        conferencing=services.Conferencing(kind=Session.Conferencing.VIDEO),
-        # Booked a week before it took place.
-        now=start - dt.timedelta(days=7),
-    )
+    refusal = None
+    for start in _candidates(people, anchor or booker, days_ago, minutes, weekday=weekday):
+        try:
+            return services.session_book(
+                match_or_group=target,
+                start=start,
+                duration=minutes,
+                booked_by=booker,
+                conferencing=services.Conferencing(kind=Session.Conferencing.VIDEO),
+                now=start - dt.timedelta(days=7),
+            )
+        except services.BookingRefused as error:
+            refusal = error
+    raise refusal or services.BookingRefused("No time that day suits everyone.")
 
 
 def _mark_done(session: Session, by) -> None:
     services.session_mark_done(session=session, by=by, now=session.end + dt.timedelta(hours=1))
 
 
-def _start_in_hours(
-    people, anchor, *, days_ago: int, minutes: int, weekday: bool = True
-) -> dt.datetime:
-    """The first quarter hour of ``anchor``'s local day ``days_ago`` days back (the Friday
-    before, if that is a weekend and ``weekday``) at which the whole session is daytime for
-    everyone, else inside everyone's bookable hours."""
+def _candidates(people, anchor, days_ago: int, minutes: int, *, weekday: bool = True):
+    """Quarter hours of ``anchor``'s local day ``days_ago`` days back (the Friday before, if
+    that is a weekend and ``weekday``): first those in daytime for everyone, then the rest."""
     tz = ZoneInfo(anchor.time_zone)
     day = timezone.now().astimezone(tz).date() - dt.timedelta(days=days_ago)
     while weekday and day.weekday() >= 5:
         day -= dt.timedelta(days=1)
     midnight = dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz)
-    steps = 24 * 60 // SLOT_STEP_MINUTES
-    for hours in (DEMO_HOURS, BOOKABLE_HOURS):
-        for step in range(steps):
-            start = (midnight + dt.timedelta(minutes=step * SLOT_STEP_MINUTES)).astimezone(dt.UTC)
-            end = start + dt.timedelta(minutes=minutes)
-            if start.astimezone(tz).date() == day and all(
-                _within(start, end, person, hours) for person in people
-            ):
-                return start
-    raise services.BookingRefused(f"No time on {day} is inside everyone's hours.")
+    step = dt.timedelta(minutes=services.SLOT_STEP_MINUTES)
+    starts = [
+        (midnight + i * step).astimezone(dt.UTC)
+        for i in range(24 * 60 // services.SLOT_STEP_MINUTES)
+        if (midnight + i * step).astimezone(dt.UTC).astimezone(tz).date() == day
+    ]
+    length = dt.timedelta(minutes=minutes)
+    daytime = [s for s in starts if all(_within(s, s + length, p, DEMO_HOURS) for p in people)]
+    yield from daytime
+    yield from (s for s in starts if s not in daytime)
 
 
-def _within(start: dt.datetime, end: dt.datetime, person, hours, *, weekday=False) -> bool:
+def _within(start: dt.datetime, end: dt.datetime, person, hours=None, *, weekday=False) -> bool:
+    """Whether [start, end) is on one day of ``person``'s clock, within ``hours`` if given
+    and on a weekday if asked: the demo's preference, not a booking rule."""
     tz = ZoneInfo(person.time_zone)
     local_start, local_end = start.astimezone(tz), end.astimezone(tz)
     return (
         local_start.date() == local_end.date()
         and (not weekday or local_start.weekday() < 5)
-        and hours[0] <= local_start.time()
-        and local_end.time() <= hours[1]
+        and (hours is None or (hours[0] <= local_start.time() and local_end.time() <= hours[1]))
     )
 
 
@@ -276,11 +276,7 @@ def _free_slots(match, viewer, first_day: dt.date, *, duration: int):
     yield from (
         s for s in bookable if all(_within(s, s + end, p, DEMO_HOURS, weekday=True) for p in both)
     )
-    yield from (
-        s
-        for s in bookable
-        if all(_within(s, s + end, p, BOOKABLE_HOURS, weekday=True) for p in both)
-    )
+    yield from (s for s in bookable if all(_within(s, s + end, p, weekday=True) for p in both))
     yield from bookable
 
 

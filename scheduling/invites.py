@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from calendars.errors import NeedsReconnectError, PermanentProviderError, TemporaryProviderError
 from calendars.providers.base import EventSpec
+from calendars.selectors import write_target_for
 from programs.mail import Attachment, email_send
 from programs.models import Session
 from scheduling import ics
@@ -36,12 +37,7 @@ class InviteTemporaryFailure(Exception):
 
 
 def _write_target(user):
-    # The calendars app owns which calendar new sessions go to; absent that app's selector
-    # (or any write target) the invite falls back to .ics email.
-    try:
-        from calendars.selectors import write_target_for
-    except ImportError:
-        return None
+    # The calendars app owns which calendar new sessions go to (None: .ics email).
     return write_target_for(user) if user is not None else None
 
 

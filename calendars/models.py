@@ -119,6 +119,10 @@ class ConnectedCalendar(models.Model):
     is_destination = models.BooleanField(default=False)
     # Incremental sync cursor (Google syncToken / Graph deltaLink); empty means full sync next.
     sync_token = models.TextField(blank=True)
+    # The end of the window the cursor was anchored to. Both providers bind a cursor to the
+    # range of the full listing that issued it, so when the rolling window moves on (once a
+    # day) the cursor is dropped and the calendar is listed afresh over the new range.
+    synced_until = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

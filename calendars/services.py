@@ -383,11 +383,23 @@ def _send_action_required(connection: CalendarConnection) -> None:
 
 
 def sync_window() -> tuple[dt.datetime, dt.datetime]:
-    now = timezone.now().replace(second=0, microsecond=0)
+    """The range every sync reads: whole UTC days, rolled forward once a day.
+
+    It starts CALENDAR_SYNC_DAYS_BEHIND days before today and ends one day past
+    CALENDAR_SYNC_DAYS_AHEAD, which is also how far ahead anyone can book
+    (:func:`booking_horizon`): one setting, so no bookable time lies beyond what was read,
+    even late in the day before tomorrow's window is read.
+    """
+    today = timezone.now().astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return (
-        now - dt.timedelta(days=settings.CALENDAR_SYNC_DAYS_BEHIND),
-        now + dt.timedelta(days=settings.CALENDAR_SYNC_DAYS_AHEAD),
+        today - dt.timedelta(days=settings.CALENDAR_SYNC_DAYS_BEHIND),
+        today + dt.timedelta(days=settings.CALENDAR_SYNC_DAYS_AHEAD + 1),
     )
+
+
+def booking_horizon() -> dt.timedelta:
+    """How far ahead a slot may be booked: the synced range's own setting (see sync_window)."""
+    return dt.timedelta(days=settings.CALENDAR_SYNC_DAYS_AHEAD)
 
 
 def sync_connection(*, connection_id: int) -> None:
@@ -423,14 +435,14 @@ def sync_connection(*, connection_id: int) -> None:
 
 
 def _sync_calendar_incremental(provider, connection, cal, start, end) -> None:
+    # A cursor only reports changes inside the range it was issued for: once the window has
+    # rolled on, list the calendar afresh (re-anchor) instead of never reading the new days.
+    token = cal.sync_token if cal.synced_until == end else ""
+    args = {"calendar_id": cal.calendar_id, "start": start, "end": end, "primary": cal.primary}
     try:
-        result = provider.sync_events(
-            calendar_id=cal.calendar_id, start=start, end=end, sync_token=cal.sync_token
-        )
+        result = provider.sync_events(**args, sync_token=token)
     except SyncTokenExpiredError:
-        result = provider.sync_events(
-            calendar_id=cal.calendar_id, start=start, end=end, sync_token=""
-        )
+        result = provider.sync_events(**args, sync_token="")
     with transaction.atomic():
         if result.full:
             BusyBlock.objects.filter(calendar=cal).delete()
@@ -452,8 +464,9 @@ def _sync_calendar_incremental(provider, connection, cal, start, end) -> None:
             ]
         )
         cal.sync_token = result.next_token
+        cal.synced_until = end
         cal.last_synced_at = timezone.now()
-        cal.save(update_fields=["sync_token", "last_synced_at"])
+        cal.save(update_fields=["sync_token", "synced_until", "last_synced_at"])
         bump_busy_versions([connection.user_id])
 
 

@@ -29,6 +29,12 @@ LIST_SCOPES = {CAL, CAL + ".readonly", CAL + ".calendarlist", CAL + ".calendarli
 FREEBUSY_SCOPES = {CAL, CAL + ".readonly", CAL + ".freebusy", CAL + ".events.freebusy"}
 WRITE_SCOPES = {CAL, CAL + ".events", CAL + ".events.owned"}
 MAX_FREEBUSY_CALENDARS = 50
+# freeBusy.query refuses longer ranges with 400 timeRangeTooLong, "The requested time range
+# is too long."; the span Google allows is 90 days (reported where integrators met the limit:
+# https://github.com/calcom/cal.com/pull/11962, https://github.com/calcom/cal.com/pull/11696;
+# the reference https://developers.google.com/workspace/calendar/api/v3/reference/freebusy/query
+# states no figure).
+MAX_FREEBUSY_SPAN = timedelta(days=90)
 MEET_ICON = "https://fonts.gstatic.com/s/i/productlogos/meet_2020q4/v6/web-512dp/logo_meet_2020q4_color_2x_web_512dp.png"
 FAR_PAST = datetime(2000, 1, 1, tzinfo=UTC)
 WRITABLE = ("owner", "writer")
@@ -244,6 +250,17 @@ class GoogleCalendar:
                     400,
                     "timeRangeEmpty",
                     "The specified time range is empty.",
+                    domain="calendar",
+                    locationType="parameter",
+                    location="timeMax",
+                )
+            )
+        if end - start > MAX_FREEBUSY_SPAN:
+            raise HTTPError(
+                google_error(
+                    400,
+                    "timeRangeTooLong",
+                    "The requested time range is too long.",
                     domain="calendar",
                     locationType="parameter",
                     location="timeMax",

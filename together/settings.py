@@ -359,7 +359,9 @@ CALENDAR_HTTP_TIMEOUT = _env_int("CALENDAR_HTTP_TIMEOUT", default=20, minimum=1)
 CALENDAR_MAX_RETRIES = _env_int("CALENDAR_MAX_RETRIES", default=4, minimum=0)
 # Busy times older than this are stale: a booking page asks for an on-demand sync.
 CALENDAR_STALE_AFTER_SECONDS = _env_int("CALENDAR_STALE_AFTER_SECONDS", default=15 * 60)
-CALENDAR_SYNC_DAYS_AHEAD = _env_int("CALENDAR_SYNC_DAYS_AHEAD", default=60, minimum=1)
+# How far ahead busy times are read, and so how far ahead anyone can book (one setting: a
+# time beyond what was read would look free). The window rolls forward every day.
+CALENDAR_SYNC_DAYS_AHEAD = _env_int("CALENDAR_SYNC_DAYS_AHEAD", default=366, minimum=1)
 CALENDAR_SYNC_DAYS_BEHIND = _env_int("CALENDAR_SYNC_DAYS_BEHIND", default=1, minimum=0)
 CELERY_BEAT_SCHEDULE["calendars-sync-all"] = {
     "task": "calendars.tasks.sync_all",

@@ -102,9 +102,16 @@ class IncrementalProvider(CalendarProvider, Protocol):
     """Providers that can list event changes since a cursor (Google syncToken, Graph delta)."""
 
     def sync_events(
-        self, *, calendar_id: str, start: dt.datetime, end: dt.datetime, sync_token: str
+        self,
+        *,
+        calendar_id: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        sync_token: str,
+        primary: bool = False,
     ) -> SyncResult:
-        """Changes since `sync_token` (a full listing when it is empty).
+        """Changes since `sync_token` (a full listing when it is empty). ``primary`` says the
+        calendar is the account's default (Graph has a delta cursor only for that one).
 
         Raises SyncTokenExpiredError when the provider refuses the token.
         """

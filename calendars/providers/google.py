@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 SCOPES = ["https://www.googleapis.com/auth/calendar"]
 # freeBusy accepts at most 50 calendars per query.
 FREEBUSY_BATCH = 50
+# freeBusy refuses ranges longer than 90 days ("The requested time range is too long"), so a
+# longer window is read in spans of at most this (see emulator/google_calendar.py).
+FREEBUSY_SPAN = dt.timedelta(days=90)
 TEMPORARY_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "backendError"}
 
 
@@ -227,31 +230,45 @@ class GoogleProvider:
     def free_busy(
         self, calendar_ids: list[str], start: dt.datetime, end: dt.datetime
     ) -> dict[str, list[BusyInterval]]:
-        """One freeBusy query per 50 calendars. Calendars Google could not read are left out
-        and their reason is in `last_errors`."""
+        """One freeBusy query per 50 calendars and per 90 days of the range. Calendars Google
+        could not read (in any span) are left out and their reason is in `last_errors`."""
         result: dict[str, list[BusyInterval]] = {}
         self.last_errors = {}
+        spans = []
+        lo = start
+        while lo < end:
+            spans.append((lo, min(end, lo + FREEBUSY_SPAN)))
+            lo = spans[-1][1]
         for i in range(0, len(calendar_ids), FREEBUSY_BATCH):
             chunk = calendar_ids[i : i + FREEBUSY_BATCH]
-            body = {
-                "timeMin": start.astimezone(dt.UTC).isoformat(),
-                "timeMax": end.astimezone(dt.UTC).isoformat(),
-                "timeZone": "UTC",
-                "items": [{"id": c} for c in chunk],
-            }
-            resp = self._execute(self._service.freebusy().query(body=body))
-            for cal_id, data in resp.get("calendars", {}).items():
-                if data.get("errors"):
-                    self.last_errors[cal_id] = data["errors"][0].get("reason", "error")
-                    continue
-                result[cal_id] = [
-                    BusyInterval(start=_parse(b["start"]), end=_parse(b["end"]), kind="busy")
-                    for b in data.get("busy", [])
-                ]
+            for lo, hi in spans:
+                body = {
+                    "timeMin": lo.astimezone(dt.UTC).isoformat(),
+                    "timeMax": hi.astimezone(dt.UTC).isoformat(),
+                    "timeZone": "UTC",
+                    "items": [{"id": c} for c in chunk],
+                }
+                resp = self._execute(self._service.freebusy().query(body=body))
+                for cal_id, data in resp.get("calendars", {}).items():
+                    if data.get("errors"):
+                        self.last_errors[cal_id] = data["errors"][0].get("reason", "error")
+                        continue
+                    result.setdefault(cal_id, []).extend(
+                        BusyInterval(start=_parse(b["start"]), end=_parse(b["end"]), kind="busy")
+                        for b in data.get("busy", [])
+                    )
+        for cal_id in self.last_errors:
+            result.pop(cal_id, None)
         return result
 
     def sync_events(
-        self, *, calendar_id: str, start: dt.datetime, end: dt.datetime, sync_token: str
+        self,
+        *,
+        calendar_id: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        sync_token: str,
+        primary: bool = False,
     ) -> SyncResult:
         changes: list[EventChange] = []
         page = None

@@ -237,18 +237,32 @@ class MicrosoftProvider:
         return self._request("POST", f"{self.root}/calendar/getSchedule", json=body)
 
     def sync_events(
-        self, *, calendar_id: str, start: dt.datetime, end: dt.datetime, sync_token: str
+        self,
+        *,
+        calendar_id: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        sync_token: str,
+        primary: bool = False,
     ) -> SyncResult:
-        """calendarView delta: the delta link is the cursor."""
+        """The mailbox's default calendar: calendarView delta, the delta link is the cursor.
+        Any other calendar: a full calendarView listing (no cursor).
+
+        v1.0 documents calendarView/delta on the user only (``/me/calendarView/delta``:
+        the default calendar), not on ``/calendars/{id}``
+        (https://learn.microsoft.com/en-us/graph/api/event-delta?view=graph-rest-1.0), while
+        ``/calendars/{id}/calendarView`` is documented
+        (https://learn.microsoft.com/en-us/graph/api/calendar-list-calendarview?view=graph-rest-1.0).
+        """
+        window = {"startDateTime": _graph_time(start) + "Z", "endDateTime": _graph_time(end) + "Z"}
+        if not primary:
+            return self._list_view(calendar_id, start, end, window)
         if sync_token:
             url = sync_token
             params = None
         else:
-            url = f"{self.root}/calendars/{calendar_id}/calendarView/delta"
-            params = {
-                "startDateTime": _graph_time(start) + "Z",
-                "endDateTime": _graph_time(end) + "Z",
-            }
+            url = f"{self.root}/calendarView/delta"
+            params = window
         changes: list[EventChange] = []
         while True:
             resp = self._request("GET", url, params=params)
@@ -270,6 +284,23 @@ class MicrosoftProvider:
             return SyncResult(
                 changes=changes, next_token=resp.get("@odata.deltaLink", ""), full=not sync_token
             )
+
+    def _list_view(self, calendar_id, start, end, window) -> SyncResult:
+        changes: list[EventChange] = []
+        url, params = f"{self.root}/calendars/{calendar_id}/calendarView", {**window, "$top": 500}
+        while url:
+            resp = self._request("GET", url, params=params)
+            params = None
+            for item in resp.get("value", []):
+                blocks = self._blocks_of(item)
+                changes.append(
+                    EventChange(
+                        event_key=busy.event_key(item["id"]),
+                        blocks=busy.clip(blocks, start, end) if blocks else None,
+                    )
+                )
+            url = resp.get("@odata.nextLink")
+        return SyncResult(changes=changes, next_token="", full=True)
 
     def _blocks_of(self, item: dict) -> list[BusyInterval] | None:
         if item.get("isCancelled"):

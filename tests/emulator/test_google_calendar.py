@@ -463,3 +463,22 @@ def test_deleting_one_instance_of_a_series_leaves_a_cancelled_exception(alice):
 
     remaining = [i["id"] for i in after if i.get("recurringEventId") == "weekly0standup"]
     assert first["id"] not in remaining and len(remaining) == 2
+
+
+def test_freebusy_refuses_a_range_longer_than_90_days_as_google_does(alice):
+    now = datetime.now(UTC)
+
+    def query(days: int):
+        body = {
+            "timeMin": now.isoformat(),
+            "timeMax": (now + timedelta(days=days)).isoformat(),
+            "items": [{"id": ALICE_MENTEE}],
+        }
+        return alice.freebusy().query(body=body).execute()
+
+    assert ALICE_MENTEE in query(90)["calendars"]
+    with pytest.raises(HttpError) as refused:
+        query(91)
+    assert refused.value.status_code == 400
+    assert "timeRangeTooLong" in refused.value.content.decode()
+    assert "The requested time range is too long." in refused.value.content.decode()

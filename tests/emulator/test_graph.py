@@ -308,3 +308,23 @@ def test_a_delegated_get_schedule_sees_colleagues_but_not_other_tenants(dana_gra
     eve, leo = answer["value"]
     assert "error" not in eve
     assert leo["error"]["responseCode"] == "ErrorNoFreeBusyAccess"
+
+
+def test_it_refuses_calendar_view_delta_on_a_calendar_as_v1_0_has_none(app_graph, dana_graph):
+    now = datetime.now(UTC)
+    window = (
+        f"?startDateTime={now.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        f"&endDateTime={(now + timedelta(days=30)).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    )
+    calendar_id = dana_graph.get("/me/calendars").json()["value"][0]["id"]
+    for path in (
+        f"/me/calendars/{calendar_id}/calendarView/delta",
+        "/me/calendar/calendarView/delta",
+    ):
+        answer = dana_graph.get(path + window)
+        assert answer.status_code == 400, path
+        assert "segment 'delta'" in answer.json()["error"]["message"]
+    # The documented paths: the user's calendarView delta, and a calendar's calendarView.
+    assert dana_graph.get("/me/calendarView/delta" + window).status_code == 200
+    assert dana_graph.get(f"/me/calendars/{calendar_id}/calendarView" + window).status_code == 200
+    assert app_graph.get(f"/users/{DANA_MENTOR}/calendarView/delta" + window).status_code == 200

@@ -21,6 +21,7 @@ from calendars.models import (
     OrganizationIntegration,
 )
 from calendars.providers.base import BusyInterval
+from programs import roles
 from programs.selectors import TodoItem, todo_source
 
 if TYPE_CHECKING:
@@ -536,8 +537,8 @@ def reconnect_todos(user: User) -> list[TodoItem]:
 
 @todo_source
 def organization_integration_todos(user: User) -> list[TodoItem]:
-    """Org staff: one item while the organization's domain-wide integration is broken."""
-    if not (user.is_staff and user.organization_id):
+    """Organization IT: one item while the organization's domain-wide integration is broken."""
+    if not roles.manages_calendar_integration(user):
         return []
     failed = OrganizationIntegration.objects.filter(
         organization_id=user.organization_id, status=OrganizationIntegration.Status.FAILED

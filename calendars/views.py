@@ -14,6 +14,7 @@ from calendars.errors import ProviderError
 from calendars.forms import CalDAVForm, ServiceAccountKeyForm
 from calendars.models import CalendarConnection, OrganizationIntegration, Provider
 from calendars.providers import google as google_provider
+from programs import roles
 
 FLOW_PAGES = {
     "state": "calendars/flow_error.html",
@@ -39,6 +40,7 @@ def my_calendar(request):
             "can_add": len(connections) < _limit(),
             "limit": _limit(),
             "caldav_form": CalDAVForm(),
+            "manages_integration": roles.manages_calendar_integration(user),
         },
     )
 
@@ -212,9 +214,11 @@ def disconnect(request, connection_id: int):
 
 
 def _org_admin(request):
+    """The organization whose integration this person runs: organization IT only (a staff
+    flag or a program admin's role is not enough; see programs/roles.py)."""
     user = request.user
-    if not (user.is_staff and user.organization_id):
-        raise PermissionDenied
+    if not roles.manages_calendar_integration(user):
+        raise PermissionDenied("Only your organization's IT can change its calendar integration.")
     return user.organization
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from programs import services
 from programs.models import Match, Organization, Program, User
+from programs.roles import OrganizationRole
 
 DEMO_PASSWORD = "together-demo"
 DEMO_SLUG = "northwind"
@@ -196,9 +197,15 @@ def load_demo() -> Demo:
             services.match_create(program=program, mentee=people[mentee], mentor=people[mentor])
         pairs += other_pairs[slug]
 
+    # Each organization's "programs@" person is its admin and its IT (calendar integration);
+    # the roles are shown and assignable on their page in Django admin (Users).
+    for a in demo.admins.values():
+        services.organization_roles_set(
+            user=a, roles_held={OrganizationRole.ADMIN, OrganizationRole.IT}, granted_by=None
+        )
     roles: dict[str, list[str]] = {"root@together.example": ["superuser (all orgs)"]}
     for a in demo.admins.values():
-        roles[a.email] = [f"program admin, {a.organization.name}"]
+        roles[a.email] = [f"organization admin and IT, program admin, {a.organization.name}"]
     for mentee, mentor in pairs:
         roles.setdefault(people[mentee].email, []).append(f"mentee of {people[mentor].first_name}")
     for mentee, mentor in pairs:

@@ -32,6 +32,7 @@ NARROW = 460  # drawing width of charts that sit in a half-width report section
 
 @admin.register(ProgramReport)
 class ProgramReportAdmin(OrgScopedAdmin):
+    program_lookup = "pk"  # a program admin reads only their programs' reports
     list_display = [
         "name",
         "kind",

@@ -6,6 +6,7 @@ import datetime as dt
 
 from programs import services
 from programs.models import Organization, Program, User
+from programs.roles import OrganizationRole
 
 PASSWORD = "correct-horse-battery"
 
@@ -14,7 +15,15 @@ def organization(name: str, domain: str) -> Organization:
     return services.organization_create(name=name, slug=name.lower(), domains=[domain])
 
 
-def person(org: Organization, local: str, *, time_zone: str = "UTC", staff: bool = False) -> User:
+def person(
+    org: Organization,
+    local: str,
+    *,
+    time_zone: str = "UTC",
+    staff: bool = False,
+    roles_held: tuple[str, ...] = (),
+) -> User:
+    """A member of ``org``; ``staff=True`` makes them its admin who also runs its IT."""
     domain = org.domains.first().domain
     user = services.user_create(
         email=f"{local}@{domain}",
@@ -25,7 +34,11 @@ def person(org: Organization, local: str, *, time_zone: str = "UTC", staff: bool
         password=PASSWORD,
     )
     if staff:
-        services.program_admin_grant_access(user=user)
+        roles_held = (OrganizationRole.ADMIN, OrganizationRole.IT)
+    if roles_held:
+        services.organization_roles_set(
+            user=user, roles_held={OrganizationRole(r) for r in roles_held}, granted_by=None
+        )
     return user
 
 

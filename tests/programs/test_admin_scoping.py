@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from programs import services
 from programs.models import Match, Program, Session
+from programs.roles import OrganizationRole
 from tests import factories
 
 
@@ -18,7 +19,9 @@ def contoso_program(contoso, carol_outsider):
 
 @pytest.fixture
 def priya_staff(client, priya_admin):
-    services.program_admin_grant_access(user=priya_admin)
+    services.organization_roles_set(
+        user=priya_admin, roles_held={OrganizationRole.ADMIN}, granted_by=None
+    )
     client.force_login(priya_admin)
     return client
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from calendars.models import CalendarConnection, OrganizationIntegration
 from programs import services
 from programs.models import Match, Membership, Session, SessionParticipant
+from programs.roles import OrganizationRole
 from tests import factories
 
 UTC = dt.UTC
@@ -68,7 +69,10 @@ def priya_staff(client, priya_admin, mentoring):
 
 @pytest.fixture
 def carol_staff(client, carol_outsider):
-    services.program_admin_grant_access(user=carol_outsider)
+    # Contoso's organization admin: every Contoso program and report, nothing of Northwind's.
+    services.organization_roles_set(
+        user=carol_outsider, roles_held={OrganizationRole.ADMIN}, granted_by=None
+    )
     client.force_login(carol_outsider)
     return client
 

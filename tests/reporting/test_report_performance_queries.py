@@ -60,9 +60,13 @@ def count_queries(client, url, params=None) -> int:
 
 
 @pytest.fixture
-def small_and_large(northwind):
+def small_and_large(northwind, priya_admin):
+    from programs import services
+
     small = factories.one_to_one_program(northwind, name="Small")
     large = factories.one_to_one_program(northwind, name="Large")
+    for program in (small, large):  # Priya reads the reports of programs she administers
+        services.membership_add(program=program, user=priya_admin, role="admin")
     grow(small, matches=3, sessions_each=2)
     grow(large, matches=60, sessions_each=10)
     return small, large

@@ -220,10 +220,6 @@ class Wizard:
         self._fill_day(day)
 
 
-def _overlaps(blocks, start, end) -> bool:
-    return any(s < end and e > start for s, e in blocks)
-
-
 def _range(first_day: dt.date, last_day: dt.date, tz: ZoneInfo):
     start = dt.datetime.combine(first_day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
     end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
@@ -445,11 +441,8 @@ def group_heat_map(
     grid: dict[tuple[dt.time, dt.date], HeatCellView] = {}
     for cell in heat.cells:
         local = cell.start.astimezone(tz)
-        # A Together session is known whatever the calendars say, so its people are busy
-        # even when their calendar is not connected (the engine calls them unknown).
-        busy_ids = set(cell.busy) | {
-            u.pk for u in members if _overlaps(sessions.get(u.pk, []), cell.start, cell.end)
-        }
+        # The engine already counts Together sessions as busy, calendar or not.
+        busy_ids = set(cell.busy)
         outside_ids = set(cell.outside) - busy_ids
         away_ids = {
             pk
@@ -526,9 +519,5 @@ def series_preview(
         viewer_id=viewer.pk,
         series=request,
     )
-    # A Together session of anyone in the match or group is a conflict even when their
-    # calendar is hidden from the viewer: booking it would be refused.
-    return [
-        (o, o.conflict or any(_overlaps(sessions.get(u.pk, []), o.start, o.end) for u in users))
-        for o in occurrences
-    ]
+    # The engine counts Together sessions as conflicts even where calendars are hidden.
+    return [(o, o.conflict) for o in occurrences]

@@ -161,7 +161,8 @@ class BookingPolicy:
         sessions: dict[int, list] | None = None,
     ) -> list[engine.Participant]:
         """The engine's participants. The viewer's hours follow the zone they book from (the
-        wizard's); everyone else's their own. Together sessions block like busy time."""
+        wizard's); everyone else's their own. Together sessions are their own input: they
+        block whatever anyone's calendar shows."""
         integrated = integrated or {}
         busy = busy or {}
         sessions = sessions or {}
@@ -170,7 +171,8 @@ class BookingPolicy:
                 id=u.pk,
                 time_zone=viewer_tz if viewer is not None and u.pk == viewer.pk else u.time_zone,
                 integrated=integrated.get(u.pk, False),
-                busy=[*busy.get(u.pk, ()), *sessions.get(u.pk, ())],
+                busy=busy.get(u.pk, ()),
+                sessions=sessions.get(u.pk, ()),
                 hours=self.people[u.pk].hours,
             )
             for u in users

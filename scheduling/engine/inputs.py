@@ -194,6 +194,10 @@ class Participant:
       exclusive as providers send them (a one-day event on 4 March is ``(4 Mar, 5 Mar)``).
       They block whole days in the participant's zone. A pair with equal dates blocks nothing.
     - ``hours``: their :class:`BookableHours`; outside them they are ``outside_hours``.
+    - ``sessions``: ``(start, end)`` pairs of the sessions they already have on the platform.
+      Unlike calendar busy times these are known to everyone who books with them, so they
+      block (buffers included) and show ``busy`` whether or not a calendar is connected or
+      revealed. A loader passes them here and nowhere else.
 
     Raises on construction: :class:`UnknownTimeZone`, :class:`NaiveDatetime` and
     :class:`InvalidInterval` (a block that ends before it starts).
@@ -205,10 +209,13 @@ class Participant:
     busy: Sequence[tuple[datetime, datetime]] = ()
     all_day: Sequence[tuple[date, date]] = ()
     hours: BookableHours = DEFAULT_HOURS
+    sessions: Sequence[tuple[datetime, datetime]] = ()
     # Merged busy blocks as epoch seconds, split in two sorted tuples for bisection.
     _busy_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _busy_ends: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _all_day: tuple[Interval, ...] = field(init=False, repr=False, compare=False)
+    _session_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _session_ends: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -226,6 +233,11 @@ class Participant:
         starts, ends = _epochs(busy, self.id)
         object.__setattr__(self, "_busy_starts", tuple(starts))
         object.__setattr__(self, "_busy_ends", tuple(ends))
+        sessions = tuple(self.sessions)
+        object.__setattr__(self, "sessions", sessions)
+        starts, ends = _epochs(sessions, self.id)
+        object.__setattr__(self, "_session_starts", tuple(starts))
+        object.__setattr__(self, "_session_ends", tuple(ends))
         all_day = tuple(self.all_day)
         object.__setattr__(self, "all_day", all_day)
         object.__setattr__(self, "_all_day", tuple(merge(all_day_numbers(all_day, self.id))))

@@ -215,7 +215,7 @@ class ZoneCache:
 
 def participant_busy(person: Participant, zones: ZoneCache) -> tuple[list[int], list[int]]:
     """The person's merged busy blocks inside the call's span as ``(starts, ends)``, all-day
-    events included."""
+    events and platform sessions included."""
     starts, ends = person._busy_starts, person._busy_ends
     first = bisect_right(ends, zones.lo)
     last = bisect_left(starts, zones.hi, first)
@@ -223,9 +223,18 @@ def participant_busy(person: Participant, zones: ZoneCache) -> tuple[list[int], 
     if lows:
         lows[0] = max(lows[0], zones.lo)
         highs[-1] = min(highs[-1], zones.hi)
+    extra: list[Interval] = []
     if person._all_day:
-        days = all_day_intervals(person._all_day, zones.timeline(person._zone))
-        blocks = merge([*zip(lows, highs, strict=True), *days])
+        extra.extend(all_day_intervals(person._all_day, zones.timeline(person._zone)))
+    if person._session_starts:
+        # A revealed calendar shows the platform's sessions among its busy blocks too.
+        extra.extend(
+            (max(a, zones.lo), min(b, zones.hi))
+            for a, b in zip(person._session_starts, person._session_ends, strict=True)
+            if a < zones.hi and b > zones.lo
+        )
+    if extra:
+        blocks = merge([*zip(lows, highs, strict=True), *extra])
         lows, highs = [a for a, _ in blocks], [b for _, b in blocks]
     return lows, highs
 
@@ -276,6 +285,8 @@ def participant_codes(
     """
     inside = FREE_CODE if revealed else UNKNOWN_CODE
     codes = zones.hours_codes(person._zone, person.hours, inside, grid.starts, duration)
+    if person._session_starts:
+        codes = _with_sessions(person, codes, grid, duration, before, after, zones)
     if not revealed:
         return codes, None
     lows, highs = participant_busy(person, zones)
@@ -284,6 +295,35 @@ def participant_codes(
     mask = overlap_mask(grid, lows, highs, duration=duration, before=before, after=after)
     merged = int.from_bytes(codes, "little") | int.from_bytes(mask, "little")
     return merged.to_bytes(len(codes), "little"), (lows, highs)
+
+
+_IS_UNKNOWN = bytes(1 if code == UNKNOWN_CODE else 0 for code in range(256))
+
+
+def _with_sessions(
+    person: Participant, codes: bytes, grid: Grid, duration: int, before: int, after: int, zones
+) -> bytes:
+    """``codes`` with the slots that the person's platform sessions reach (buffers included)
+    made busy, whatever the calendar: free (0) and unknown (2) become busy (1), outside
+    hours (3) stays. Bytewise: OR the 0/1 mask in, then take 2 off where it was unknown
+    (3 - 2 = 1; no byte borrows from its neighbour)."""
+    starts, ends = person._session_starts, person._session_ends
+    first = bisect_right(ends, zones.lo)
+    last = bisect_left(starts, zones.hi, first)
+    if first == last:
+        return codes
+    mask = overlap_mask(
+        grid,
+        list(starts[first:last]),
+        list(ends[first:last]),
+        duration=duration,
+        before=before,
+        after=after,
+    )
+    as_int = int.from_bytes(mask, "little")
+    unknown = int.from_bytes(codes.translate(_IS_UNKNOWN), "little") & as_int
+    merged = (int.from_bytes(codes, "little") | as_int) - 2 * unknown
+    return merged.to_bytes(len(codes), "little")
 
 
 def check_people(people: Sequence[Participant], what: str) -> tuple[Participant, ...]:

@@ -297,3 +297,48 @@ def policy_for(
         rules=Rules.of(program),
         people={pk: person_hours(s) for pk, s in stored.items()},
     )
+
+
+def week_preview(
+    *, user: User, first_day: dt.date, days: int = 7
+) -> list[tuple[dt.date, list[tuple[dt.datetime, dt.datetime]]]]:
+    """When ``user`` can be booked on each of ``days`` dates from ``first_day`` (their own
+    zone), as the engine sees their hours: what a partner's wizard will offer before anyone's
+    calendar or sessions are taken into account. Windows are aware datetimes in their zone."""
+    last_day = first_day + dt.timedelta(days=days - 1)
+    stored = stored_hours([user.pk], first_day - dt.timedelta(days=1), last_day)[user.pk]
+    person = engine.Participant(
+        id=user.pk, time_zone=user.time_zone, integrated=False, hours=person_hours(stored).hours
+    )
+    result = engine.availability(
+        participants=[person],
+        viewer_id=user.pk,
+        request=engine.SlotRequest(
+            first_day=first_day,
+            last_day=last_day,
+            viewer_tz=user.time_zone,
+            # Past or not does not matter here: only the hours are read.
+            now=dt.datetime.combine(first_day, dt.time(), tzinfo=dt.UTC),
+            duration=STEP,
+            allowed_durations=(STEP,),
+        ),
+    )
+    tz = ZoneInfo(user.time_zone)
+    inside = result.state_codes[0]
+    outside = engine.STATE_OF_CODE.index(engine.State.OUTSIDE_HOURS)
+    out = []
+    for offset in range(days):
+        day = first_day + dt.timedelta(days=offset)
+        windows: list[tuple[dt.datetime, dt.datetime]] = []
+        for run in result.indices_on(day):
+            for i in run:
+                if inside[i] == outside:
+                    continue
+                start = dt.datetime.fromtimestamp(result.starts[i], tz)
+                end = (start + STEP).astimezone(tz)
+                if windows and windows[-1][1] == start:
+                    windows[-1] = (windows[-1][0], end)
+                else:
+                    windows.append((start, end))
+        out.append((day, windows))
+    return out

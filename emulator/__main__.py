@@ -34,11 +34,21 @@ def main(argv: list[str] | None = None) -> int:
         default="/calendar/v3",
         help="path the Google Calendar API is served under",
     )
+    parser.add_argument(
+        "--browser-base-url",
+        help="where browsers reach the sign-in pages (e.g. the plain HTTP port), if not "
+        "where the client called; used for Microsoft's authorization endpoint",
+    )
     parser.add_argument("--json", action="store_true", help="print the URLs as one JSON line")
     args = parser.parse_args(argv)
 
     fixture = json.loads(args.fixture.read_text()) if args.fixture else None
-    emulator = Emulator(calendar_root=args.calendar_root, state_dir=args.state_dir, fixture=fixture)
+    emulator = Emulator(
+        calendar_root=args.calendar_root,
+        state_dir=args.state_dir,
+        fixture=fixture,
+        browser_base_url=args.browser_base_url,
+    )
     server = EmulatorServer(
         emulator,
         host=args.host,

@@ -86,6 +86,7 @@ class Emulator:
         graph_root: str = "/v1.0",
         state_dir: Path | None = None,
         fixture: dict[str, Any] | None = None,
+        browser_base_url: str | None = None,
     ) -> None:
         # Imported here because each provider module imports this one for its helpers.
         from emulator import admin, google_calendar, google_oauth, graph, microsoft_identity
@@ -98,6 +99,10 @@ class Emulator:
         self.state_dir = state_dir
         self.ca_path: Path | None = None
         self.baseline_fixture = fixture
+        # Where people's browsers reach the sign-in pages. Unset: wherever the client called.
+        # Set to the plain HTTP port, the Microsoft authorization endpoint that MSAL reads
+        # over TLS still sends the browser where it never meets the emulator's own CA.
+        self.browser_base_url = browser_base_url.rstrip("/") if browser_base_url else None
         google_oauth.GoogleOAuth(self).register(self.router)
         google_calendar.GoogleCalendar(self).register(self.router)
         microsoft_identity.MicrosoftIdentity(self).register(self.router)

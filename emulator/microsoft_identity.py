@@ -124,7 +124,9 @@ class MicrosoftIdentity:
                 "issuer": f"{base}/{issuer_tenant}/v2.0",
                 "request_uri_parameter_supported": False,
                 "userinfo_endpoint": f"{base}{self.emu.graph_root}/oidc/userinfo",
-                "authorization_endpoint": f"{base}/{segment}/oauth2/v2.0/authorize",
+                "authorization_endpoint": (
+                    f"{self.emu.browser_base_url or base}/{segment}/oauth2/v2.0/authorize"
+                ),
                 "device_authorization_endpoint": f"{base}/{segment}/oauth2/v2.0/devicecode",
                 "http_logout_supported": True,
                 "frontchannel_logout_supported": True,

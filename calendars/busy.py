@@ -25,9 +25,34 @@ def day_span(
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
-def event_key(provider_event_id: str) -> str:
-    """A stable hash of the provider's event id: enough to update a block, nothing to read."""
-    return hashlib.sha256(provider_event_id.encode()).hexdigest()[:40]
+SERIES_KEY_LENGTH = 20
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def wall_clock(naive: dt.datetime, time_zone: str) -> dt.datetime:
+    """A floating time (no zone: RFC 5545 §3.3.5 "floating") read on the owner's wall clock,
+    as a UTC instant. The wall clock, not elapsed time since midnight: on a DST day 10:00 is
+    still 10:00."""
+    return naive.replace(tzinfo=ZoneInfo(time_zone or "UTC")).astimezone(dt.UTC)
+
+
+def event_key(provider_event_id: str, series_id: str = "") -> str:
+    """A stable hash of the provider's event id: enough to update a block, nothing to read.
+
+    The first :data:`SERIES_KEY_LENGTH` characters hash the series the event belongs to (its
+    own id when it is not an occurrence), so a whole series can be dropped at once when the
+    provider reports only the series as deleted (see :func:`series_prefix`).
+    """
+    series = _digest(series_id or provider_event_id)[:SERIES_KEY_LENGTH]
+    return series + _digest(provider_event_id)[: 40 - SERIES_KEY_LENGTH]
+
+
+def series_prefix(key: str) -> str:
+    """The part of an :func:`event_key` shared by every occurrence of its series."""
+    return key[:SERIES_KEY_LENGTH]
 
 
 def interval(start: dt.datetime, end: dt.datetime, kind: str) -> list[BusyInterval] | None:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from calendars import busy
 from calendars.errors import (
     NeedsReconnectError,
     PermanentProviderError,
@@ -449,6 +450,10 @@ def _sync_calendar_incremental(provider, connection, cal, start, end) -> None:
         else:
             keys = [c.event_key for c in result.changes]
             BusyBlock.objects.filter(calendar=cal, event_key__in=keys).delete()
+            for prefix in {
+                busy.series_prefix(c.event_key) for c in result.changes if c.whole_series
+            }:
+                BusyBlock.objects.filter(calendar=cal, event_key__startswith=prefix).delete()
         BusyBlock.objects.bulk_create(
             [
                 BusyBlock(

@@ -564,15 +564,20 @@ class GoogleCalendar:
             (e for e in calendar.events.values() if e.seq > since), key=lambda e: e.seq
         )
         for event in changed:
-            if single and event.recurrence and not event.recurring_event_id and not event.deleted:
+            if single and event.recurrence and not event.recurring_event_id:
+                # With singleEvents=true a series is its instances, and so is its deletion:
+                # "deleting a recurring series returns its single instances as cancelled" —
+                # events.list: singleEvents "Whether to expand recurring events into
+                # instances and only return single one-off events and instances of recurring
+                # events" https://developers.google.com/workspace/calendar/api/v3/reference/events/list
+                # and https://developers.google.com/workspace/calendar/api/guides/recurringevents
                 hi = utcnow() + timedelta(days=730)
-                overridden = {
-                    e.original_start
-                    for e in calendar.events.values()
-                    if e.recurring_event_id == event.id and not e.deleted
-                }
+                exceptions = [
+                    e for e in calendar.events.values() if e.recurring_event_id == event.id
+                ]
+                overridden = {e.original_start for e in exceptions if not e.deleted}
                 for occ in occurrence_starts(event, event.start, hi):
-                    if occ not in overridden:
+                    if event.deleted or occ not in overridden:
                         span = (occ, occ + (event.end - event.start))
                         items.append(self.render(calendar, event, role, span))
                 continue

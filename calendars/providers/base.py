@@ -62,6 +62,9 @@ class EventChange:
 
     event_key: str
     blocks: list[BusyInterval] | None
+    # True when the provider reported a whole recurring series as gone: every block of the
+    # series (see calendars.busy.series_prefix) goes, whatever its occurrence.
+    whole_series: bool = False
 
 
 @dataclass(frozen=True)

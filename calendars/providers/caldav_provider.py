@@ -123,12 +123,9 @@ class CalDAVProvider:
             start, end = busy.day_span(start, end, self.time_zone)
         else:
             if start.tzinfo is None:  # floating time: the owner's wall clock
-                start, end = (
-                    busy.day_span(start.date(), start.date(), self.time_zone)[0]
-                    + (start - dt.datetime.combine(start.date(), dt.time())),
-                    busy.day_span(end.date(), end.date(), self.time_zone)[0]
-                    + (end - dt.datetime.combine(end.date(), dt.time())),
-                )
+                start = busy.wall_clock(start, self.time_zone)
+            if end.tzinfo is None:
+                end = busy.wall_clock(end, self.time_zone)
         return busy.interval(start, end, kind)
 
     # --- writes -----------------------------------------------------------------------

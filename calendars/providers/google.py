@@ -283,10 +283,16 @@ class GoogleProvider:
             resp = self._execute(self._service.events().list(**params, maxResults=250))
             for item in resp.get("items", []):
                 blocks = self._blocks_of(item)
+                # With singleEvents=true an occurrence's id is "<series id>_<start>" (event
+                # ids are base32hex, so "_" only ever separates the two); a deleted series
+                # comes back as its cancelled occurrences, or as the series id alone.
+                # https://developers.google.com/workspace/calendar/api/v3/reference/events
+                series = item.get("recurringEventId") or item["id"].split("_", 1)[0]
                 changes.append(
                     EventChange(
-                        event_key=busy.event_key(item["id"]),
+                        event_key=busy.event_key(item["id"], series),
                         blocks=busy.clip(blocks, start, end) if blocks else None,
+                        whole_series=item.get("status") == "cancelled" and "_" not in item["id"],
                     )
                 )
             page = resp.get("nextPageToken")

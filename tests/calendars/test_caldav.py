@@ -189,3 +189,37 @@ def test_it_marks_the_connection_needs_reconnect_when_the_app_password_is_revoke
     services.sync_connection(connection_id=conn.pk)
     conn.refresh_from_db()
     assert conn.status == "needs_reconnect"
+
+
+def _next_dst_change(zone: str) -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    tz, day = ZoneInfo(zone), timezone.now().date() + dt.timedelta(days=2)
+    noon = dt.time(12)
+    while (
+        dt.datetime.combine(day, noon, tz).utcoffset()
+        == dt.datetime.combine(day + dt.timedelta(days=1), noon, tz).utcoffset()
+    ):
+        day += dt.timedelta(days=1)
+    return day + dt.timedelta(days=1)
+
+
+def test_a_floating_time_keeps_its_wall_clock_on_a_dst_day(
+    radicale, alice_connected, alice_calendar, alice_mentee
+):
+    from zoneinfo import ZoneInfo
+
+    alice_mentee.time_zone = "America/New_York"
+    alice_mentee.save(update_fields=["time_zone"])
+    day = _next_dst_change("America/New_York")
+    ics = _ics("floating", dt.datetime(2000, 1, 1), dt.datetime(2000, 1, 1)).replace(
+        "DTSTART:20000101T000000Z\nDTEND:20000101T000000Z",
+        f"DTSTART:{day:%Y%m%d}T100000\nDTEND:{day:%Y%m%d}T110000",
+    )
+    radicale.put_event(ALICE, alice_calendar, ics)
+    _check_all(alice_connected)
+    services.sync_connection(connection_id=alice_connected.pk)
+    block = BusyBlock.objects.get(user=alice_mentee, calendar__calendar_id=alice_calendar)
+    local = block.start.astimezone(ZoneInfo("America/New_York"))
+    assert (local.date(), local.hour, local.minute) == (day, 10, 0)
+    assert block.end - block.start == dt.timedelta(hours=1)

@@ -223,22 +223,17 @@ _RULE_FIELDS = (
 )
 
 
-@transaction.atomic
-def booking_rules_set(
+def check_booking_rules(
     *,
-    program: Program | None = None,
-    organization: Organization | None = None,
     min_notice_minutes: int = 0,
     booking_window_days: int = 366,
     buffer_before_minutes: int = 0,
     buffer_after_minutes: int = 0,
     max_sessions_per_day: int | None = None,
     max_sessions_per_week: int | None = None,
-) -> BookingRules:
-    """Set a program's rules, or (``organization``) the defaults of its programs that have
-    none of their own. Refuses nonsense with a ValidationError and writes nothing then."""
-    if (program is None) == (organization is None):
-        raise ValidationError("Booking rules belong to a program or to an organization.")
+) -> dict:
+    """The rules as field values, or a ValidationError saying what is wrong (admin forms ask
+    this before saving, the service again inside its transaction)."""
     values = {
         "min_notice_minutes": min_notice_minutes,
         "booking_window_days": booking_window_days,
@@ -260,6 +255,19 @@ def booking_rules_set(
             raise ValidationError(f"{name.replace('_', ' ')} must be at least 1, or empty.")
     if min_notice_minutes > booking_window_days * 24 * 60:
         raise ValidationError("The minimum notice is longer than the booking window.")
+    return values
+
+
+@transaction.atomic
+def booking_rules_set(
+    *, program: Program | None = None, organization: Organization | None = None, **rules
+) -> BookingRules:
+    """Set a program's rules, or (``organization``) the defaults of its programs that have
+    none of their own; ``rules`` as :func:`check_booking_rules` takes them. Refuses
+    nonsense with a ValidationError and writes nothing then."""
+    if (program is None) == (organization is None):
+        raise ValidationError("Booking rules belong to a program or to an organization.")
+    values = check_booking_rules(**rules)
     owner = {"program": program} if program is not None else {"organization": organization}
     row, _ = BookingRules.objects.update_or_create(**owner, defaults=values)
     # Every member's stored availability answers depend on these rules.

@@ -346,6 +346,17 @@ def _add_journeys(demo) -> None:
             ],
         ),
         Journey(
+            "8",
+            "My availability",
+            [
+                (
+                    p["emma"].email,
+                    "My availability: weekly hours in your zone, a date override, time off; "
+                    "Felipe's wizard then shows those times as outside your hours or away",
+                ),
+            ],
+        ),
+        Journey(
             "6",
             "After booking",
             [

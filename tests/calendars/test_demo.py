@@ -130,6 +130,7 @@ def test_the_demo_prints_whom_to_sign_in_as_for_every_journey(demo_loaded):
         "5. Groups",
         "6. After booking",
         "7. A broken connection",
+        "8. My availability",
         "9. Reports (Django admin)",
     ):
         assert f" {heading}\n" in demo_loaded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 from django.test import TestCase
 from django.urls import reverse
@@ -89,6 +90,9 @@ def test_the_admin_sees_who_consented_and_which_members_fail(
     page = client.get(reverse("calendars:org_integration")).content.decode()
     assert "ghost@northwind.example" in page and "2 of 3 members resolve" in page
     assert priya_it.display_name in page
+    # When, on her own clock and named so (she is in Toronto, not UTC).
+    local = integration.consented_at.astimezone(ZoneInfo(priya_it.time_zone))
+    assert f"on {local:%Y-%m-%d %H:%M} ({priya_it.time_zone})." in page
 
 
 def test_it_refuses_a_service_account_key_that_does_not_parse(emulator, client, priya_it):

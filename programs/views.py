@@ -1,3 +1,6 @@
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
@@ -35,3 +38,25 @@ def zone_search(request):
             "more": result.total - len(result.zones),
         },
     )
+
+
+class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    """Django's reset page; a new password also lifts a sign-in lock on the account.
+
+    The lock (django-axes, after repeated wrong passwords) keeps guessers out; the person
+    who can read the account's email is the real one, and gets back in at once. Attempts
+    from the address stay counted, so a guesser resetting an account they own gains nothing
+    for the others.
+    """
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        axes_reset(username=form.user.get_username())
+        return response
+
+
+def sign_in_paused(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out sign-in (AXES_LOCKOUT_CALLABLE): says why, for
+    how long, and the way back (a password reset), with 429 Too Many Requests."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)

@@ -119,6 +119,21 @@ def _zones() -> dict[str, Zone]:
     return zones
 
 
+# In the tz database's folder but not zones a person lives in: "localtime" is whatever zone
+# the server runs in, "Factory" a placeholder that renders as "-00".
+NOT_ZONES = frozenset({"localtime", "Factory"})
+
+
+@functools.cache
+def known_zone_names() -> frozenset[str]:
+    """Every zone name Together accepts (canonical names, aliases, other real zones)."""
+    return frozenset(available_timezones()) - NOT_ZONES
+
+
+def is_known_zone(name: object) -> bool:
+    return isinstance(name, str) and name in known_zone_names()
+
+
 def canonical_zones() -> list[Zone]:
     """Every zone a person can pick, by name."""
     return list(_zones().values())
@@ -221,8 +236,8 @@ def validate_zone(value: str, *, at: dt.datetime) -> str:
     canonical = canonical_name(value)
     if canonical:
         return canonical
-    installed = available_timezones()
-    if value in installed and value not in {"localtime", "Factory"}:
+    installed = known_zone_names()
+    if value in installed:
         return value
     by_lower = {name.lower(): name for name in installed}
     if value.lower() in by_lower:

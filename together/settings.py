@@ -6,6 +6,7 @@ TOGETHER_ENV=production turns on the deployment settings and demands real secret
 """
 
 import base64
+import datetime as dt
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
@@ -104,6 +105,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "programs",
     "calendars",
     "scheduling",
@@ -120,6 +122,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "together.security.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if PRODUCTION:
@@ -219,7 +224,30 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 # --- Auth -------------------------------------------------------------------------------
 
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: django-axes refuses a locked-out account or address before any password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one account,
+# or from one address, sign-in there is refused (429, a page that says why) for
+# LOGIN_LOCKOUT_MINUTES; the real person can reset their password, which lifts the lock
+# (programs.views.PasswordResetConfirm). /accounts/login/ and /admin/login/ alike.
+AXES_FAILURE_LIMIT = _env_int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=_env_int("LOGIN_LOCKOUT_MINUTES", default=15, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "programs.views.sign_in_paused"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+# The address is the connecting peer's unless a known number of proxies stands in front
+# (TRUSTED_PROXY_COUNT): a client-supplied X-Forwarded-For must not pick its own address.
+_trusted_proxies = _env_int("TRUSTED_PROXY_COUNT", default=0)
+if _trusted_proxies:
+    AXES_IPWARE_PROXY_COUNT = _trusted_proxies
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -235,10 +263,18 @@ AUTH_PASSWORD_VALIDATORS = [
 EMAIL_URL = env.str("EMAIL_URL", default="").strip()
 if EMAIL_URL:
     vars().update(environ.Env.email_url_config(EMAIL_URL))
+elif PRODUCTION:
+    # Password-reset links and .ics invites would go to the logs instead of to people.
+    raise ImproperlyConfigured(
+        "EMAIL_URL must be set when TOGETHER_ENV=production, e.g. smtp+tls://user:password@host:587"
+    )
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Together <no-reply@together.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The site's operators: alerted (mail_admins) when a provider refuses Together's own
+# application credentials, which no user can fix. Comma-separated addresses.
+ADMINS = [("Together operators", a) for a in env.list("OPERATOR_EMAILS", default=[])]
 
 # --- Internationalisation ---------------------------------------------------------------
 
@@ -274,6 +310,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "together.json_limits.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Together API",
@@ -295,6 +336,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes notes every sign-in at INFO; lockouts (WARNING) are what operators need.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # --- Product limits ---------------------------------------------------------------------
@@ -379,6 +422,8 @@ CELERY_BEAT_SCHEDULE["scheduling-reminders"] = {
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", default=True)
+    # The container's own health check asks over plain HTTP from inside (no proxy in front).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

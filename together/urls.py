@@ -9,6 +9,12 @@ urlpatterns = [
     path("", program_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("time-zones/", program_views.zone_search, name="zone_search"),
+    # Before Django's own: the reset page that also lifts a sign-in lock.
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        program_views.PasswordResetConfirm.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("scheduling.urls")),

@@ -66,3 +66,32 @@
     if (next) next.focus();
   });
 })();
+
+/* Behaviour the templates ask for with data attributes, so pages need no inline handlers
+   and run under a Content-Security-Policy with script-src 'self' (together/security.py). */
+(function () {
+  "use strict";
+
+  // <form data-confirm="Question?">: submit only once the person says yes.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // A series occurrence's Include box enables or disables that occurrence's time.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches(".occ-include")) return;
+    var value = box.closest("li").querySelector(".occ-value");
+    if (value) value.disabled = !box.checked;
+  });
+
+  // An input with data-send-value-as="name" sends its own current value under that name
+  // with its htmx request (instead of an hx-vals "js:" expression, which needs eval).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    var name = elt && elt.getAttribute && elt.getAttribute("data-send-value-as");
+    if (name) event.detail.parameters[name] = elt.value;
+  });
+})();

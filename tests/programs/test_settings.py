@@ -65,9 +65,44 @@ def test_production_mode_passes_check_deploy_with_no_warnings():
         SECRET_KEY=STRONG_KEY,
         ALLOWED_HOSTS="together.example",
         TOGETHER_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        EMAIL_URL="smtp+tls://together:secret@mail.example:587",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def _production(**env: str) -> dict[str, str]:
+    return {
+        "TOGETHER_ENV": "production",
+        "SECRET_KEY": STRONG_KEY,
+        "ALLOWED_HOSTS": "together.example,testserver",
+        "TOGETHER_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "EMAIL_URL": "smtp+tls://together:secret@mail.example:587",
+        **env,
+    }
+
+
+def test_production_refuses_to_start_without_an_email_server():
+    env = _production()
+    del env["EMAIL_URL"]
+    result = _manage("check", **env)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(
+        "Together cannot start: EMAIL_URL must be set when TOGETHER_ENV=production"
+    )
+
+
+def test_production_redirects_plain_http_except_the_health_check(tmp_path):
+    # What docker-compose's health check does: plain HTTP to /healthz from inside.
+    script = (
+        "from django.test import Client; c = Client();"
+        "print(c.get('/healthz').status_code, c.get('/accounts/login/').status_code)"
+    )
+    result = _manage("shell", "-c", script, **_production(SQLITE_PATH=str(tmp_path / "db.sqlite3")))
+    assert result.returncode == 0, result.stderr
+    health, login = result.stdout.split()[-2:]
+    assert login == "301"
+    assert health != "301"
 
 
 def test_the_embedded_default_runs_eager_celery_on_sqlite_with_console_email():

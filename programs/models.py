@@ -6,8 +6,6 @@ constraints here, and the same-organization rules as triggers (see migrations/00
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
@@ -15,13 +13,16 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from programs import zones
+
 # Every session length the platform supports; a program allows a subset of these.
 SUPPORTED_DURATIONS = (15, 20, 30, 45, 60, 75, 90, 120)
 DEFAULT_DURATIONS = [30, 45, 60]
 
 
 def validate_time_zone(value: str) -> None:
-    if value not in available_timezones():
+    # One rule for what a zone is (programs.zones): "localtime" and "Factory" are not.
+    if not zones.is_known_zone(value):
         raise ValidationError(f"{value!r} is not a known IANA time zone, e.g. Europe/London")
 
 
@@ -161,12 +162,6 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs) -> None:
-        # A new program without explicit durations gets the product default (30/45/60).
-        if not self.allowed_durations:
-            self.allowed_durations = list(DEFAULT_DURATIONS)
-        super().save(*args, **kwargs)
 
 
 class Membership(models.Model):

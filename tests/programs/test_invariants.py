@@ -100,12 +100,8 @@ def test_a_program_must_end_on_or_after_its_start(northwind):
 
 
 def test_a_program_defaults_to_30_45_and_60_minute_sessions(northwind):
-    program = Program.objects.create(
-        organization=northwind,
-        name="Defaults",
-        starts_on=dt.date(2026, 1, 1),
-        ends_on=dt.date(2026, 6, 1),
-    )
+    # The service fills the default (Program.save() does not: every write goes through it).
+    program = factories.one_to_one_program(northwind, name="Defaults")
     assert program.allowed_durations == [30, 45, 60]
 
 

@@ -17,6 +17,13 @@ class TemporaryProviderError(ProviderError):
         self.retry_after = retry_after
 
 
+class ApplicationCredentialsError(TemporaryProviderError):
+    """The provider refused Together's own application credentials (a wrong or expired client
+    secret: OAuth ``invalid_client``, Microsoft AADSTS7000215). No person can fix that by
+    reconnecting, so nobody's connection is marked: the site's operators are alerted once,
+    and everything waits and retries (it is temporary from the people's point of view)."""
+
+
 class NeedsReconnectError(ProviderError):
     """The grant no longer works (revoked, expired, scopes removed, delegation withdrawn):
     only the person (or their IT admin) can fix it by reconnecting."""

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.mail import mail_admins
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from calendars import busy
 from calendars.errors import (
+    ApplicationCredentialsError,
     NeedsReconnectError,
     PermanentProviderError,
     ProviderError,
@@ -380,6 +382,32 @@ def _send_action_required(connection: CalendarConnection) -> None:
     )
 
 
+# --- Application credentials ----------------------------------------------------------
+
+APP_CREDENTIALS_ALERT_SECONDS = 24 * 3600
+
+
+def application_credentials_alert(*, provider: str, reason: str) -> bool:
+    """Tell the site's operators (settings.ADMINS) that a provider refused Together's own
+    application credentials: once a day per provider, however many syncs meet it. Nobody's
+    connection or organization is touched (see ApplicationCredentialsError). True when this
+    call sent the alert."""
+    log.error("calendar provider %s refused the application's credentials: %s", provider, reason)
+    if not cache.add(
+        f"calendars:app-credentials-alert:{provider}", 1, APP_CREDENTIALS_ALERT_SECONDS
+    ):
+        return False
+    label = Provider(provider).label if provider in Provider.values else provider
+    mail_admins(
+        f"{label} refused Together's application credentials",
+        f"{label} refused the client id or secret Together signs in with ({reason}).\n\n"
+        "Every calendar sync and invite through it waits and retries; no user was asked to "
+        "reconnect. Renew the secret in the provider's console and update the site's "
+        "settings.",
+    )
+    return True
+
+
 # --- Sync -----------------------------------------------------------------------------
 
 
@@ -424,6 +452,10 @@ def sync_connection(*, connection_id: int) -> None:
                     cal.calendar_id, []
                 )
                 _replace_blocks(user=connection.user, calendar=cal, intervals=intervals)
+    except ApplicationCredentialsError as exc:
+        # Our own client secret, not this person's grant: their connection stays as it is.
+        application_credentials_alert(provider=connection.provider, reason=str(exc))
+        return
     except NeedsReconnectError as exc:
         connection_mark_needs_reconnect(connection=connection, reason=str(exc))
         return
@@ -535,6 +567,10 @@ def sync_organization(
         part = emails[i : i + chunk]
         try:
             found = provider.free_busy(part, start, end)
+        except ApplicationCredentialsError as exc:
+            # Together's own secret was refused, not the organization's grant.
+            application_credentials_alert(provider=integration.provider, reason=str(exc))
+            return summary
         except NeedsReconnectError as exc:
             organization_integration_mark_failed(integration=integration, reason=str(exc))
             return summary

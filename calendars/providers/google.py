@@ -25,6 +25,7 @@ from googleapiclient.errors import HttpError
 
 from calendars import busy
 from calendars.errors import (
+    ApplicationCredentialsError,
     NeedsReconnectError,
     PermanentProviderError,
     SyncTokenExpiredError,
@@ -93,6 +94,10 @@ def map_refresh_error(exc: google.auth.exceptions.RefreshError) -> Exception:
         # under "Error codes" of developers.google.com/identity/protocols/oauth2/service-account;
         # the emulator answers the same).
         return PermanentProviderError("Google Workspace does not know this member")
+    if "invalid_client" in text:
+        # Together's own OAuth client (id or secret) is refused: the application's problem,
+        # not this person's grant (token endpoint errors, RFC 6749 §5.2).
+        return ApplicationCredentialsError("Google refused the app's OAuth client")
     if any(
         k in text
         for k in ("invalid_grant", "unauthorized_client", "access_denied", "invalid_scope")

@@ -21,6 +21,7 @@ from django.conf import settings
 
 from calendars import busy
 from calendars.errors import (
+    ApplicationCredentialsError,
     NeedsReconnectError,
     PermanentProviderError,
     SyncTokenExpiredError,
@@ -51,7 +52,6 @@ NEEDS_RECONNECT_CODES = {
     "interaction_required",
     "consent_required",
     "unauthorized_client",
-    "invalid_client",
 }
 
 
@@ -81,6 +81,12 @@ def _msal_app(tenant, client_id, secret, host, ca_bundle) -> msal.ConfidentialCl
 
 def token_error(result: dict) -> Exception:
     code = result.get("error", "")
+    # invalid_client (AADSTS7000215 "Invalid client secret provided", 7000222 expired) is
+    # the application's secret, not the person's grant:
+    # https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes
+    if code == "invalid_client":
+        codes = ",".join(str(c) for c in result.get("error_codes", [])) or code
+        return ApplicationCredentialsError(f"Microsoft refused the app's credentials ({codes})")
     if code in NEEDS_RECONNECT_CODES:
         return NeedsReconnectError(f"Microsoft refused the grant ({code})")
     if code in {"temporarily_unavailable", "server_error"} or not code:

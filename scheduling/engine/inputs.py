@@ -126,6 +126,7 @@ class BookableHours:
     overrides: Mapping[date, Sequence[Window]] = field(default_factory=dict)
     _week: tuple[tuple[Interval, ...], ...] = field(init=False, repr=False, compare=False)
     _dates: dict[int, tuple[Interval, ...]] = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.weekly, Mapping):
@@ -148,6 +149,11 @@ class BookableHours:
         object.__setattr__(self, "overrides", _Frozen(sorted(overrides.items())))
         object.__setattr__(self, "_week", tuple(week))
         object.__setattr__(self, "_dates", dates)
+        # Hours are a cache key in every engine call (per zone and hours): hash them once.
+        object.__setattr__(self, "_hash", hash((self.weekly, self.overrides)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def around_the_clock(cls) -> BookableHours:

@@ -32,6 +32,18 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def known_zone(name: str | None) -> str:
+    """``name`` when it is an IANA zone this machine knows, else "" (a provider may send a
+    Windows zone name such as "Pacific Standard Time": the caller then falls back)."""
+    if not name:
+        return ""
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError):
+        return ""
+    return name
+
+
 def wall_clock(naive: dt.datetime, time_zone: str) -> dt.datetime:
     """A floating time (no zone: RFC 5545 §3.3.5 "floating") read on the owner's wall clock,
     as a UTC instant. The wall clock, not elapsed time since midnight: on a DST day 10:00 is

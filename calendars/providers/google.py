@@ -286,8 +286,13 @@ class GoogleProvider:
                 params["timeMax"] = end.astimezone(dt.UTC).isoformat()
                 params["showDeleted"] = False
             resp = self._execute(self._service.events().list(**params, maxResults=250))
+            # All-day events are dates on the calendar's own clock: events.list says which
+            # zone that is ("timeZone: The time zone of the calendar",
+            # https://developers.google.com/workspace/calendar/api/v3/reference/events/list),
+            # whatever zone the person's Together profile is in.
+            calendar_zone = busy.known_zone(resp.get("timeZone")) or self.time_zone
             for item in resp.get("items", []):
-                blocks = self._blocks_of(item)
+                blocks = self._blocks_of(item, calendar_zone)
                 # With singleEvents=true an occurrence's id is "<series id>_<start>" (event
                 # ids are base32hex, so "_" only ever separates the two); a deleted series
                 # comes back as its cancelled occurrences, or as the series id alone.
@@ -306,7 +311,7 @@ class GoogleProvider:
                     changes=changes, next_token=resp.get("nextSyncToken", ""), full=not sync_token
                 )
 
-    def _blocks_of(self, item: dict) -> list[BusyInterval] | None:
+    def _blocks_of(self, item: dict, calendar_zone: str = "") -> list[BusyInterval] | None:
         if item.get("status") == "cancelled" or item.get("transparency") == "transparent":
             return None
         kind = "busy"
@@ -324,7 +329,9 @@ class GoogleProvider:
         s, e = item.get("start", {}), item.get("end", {})
         if "date" in s:
             start, end = busy.day_span(
-                dt.date.fromisoformat(s["date"]), dt.date.fromisoformat(e["date"]), self.time_zone
+                dt.date.fromisoformat(s["date"]),
+                dt.date.fromisoformat(e["date"]),
+                calendar_zone or self.time_zone,
             )
         else:
             start, end = _parse(s["dateTime"]), _parse(e["dateTime"])

@@ -317,9 +317,17 @@ class MicrosoftProvider:
         if not kind:
             return None
         if item.get("isAllDay"):
-            start, end = busy.day_span(
-                _parse(item["start"]).date(), _parse(item["end"]).date(), self.time_zone
+            # An all-day event is midnight to midnight in its own start zone (isAllDay: "start
+            # and end time must be set to midnight and be in the same time zone",
+            # https://learn.microsoft.com/en-us/graph/api/resources/event?view=graph-rest-1.0),
+            # not in the zone of the person's Together profile.
+            own = item.get("start") if isinstance(item.get("start"), dict) else {}
+            zone = (
+                busy.known_zone(own.get("timeZone"))
+                or busy.known_zone(item.get("originalStartTimeZone"))
+                or self.time_zone
             )
+            start, end = busy.day_span(_local_date(item["start"]), _local_date(item["end"]), zone)
         else:
             start, end = _parse(item["start"]), _parse(item["end"])
         return busy.interval(start, end, kind)
@@ -403,3 +411,9 @@ def _parse(value: dict | str) -> dt.datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
+
+
+def _local_date(value: dict | str) -> dt.date:
+    """The date an all-day start/end names, as written (midnight in its own zone)."""
+    raw = value["dateTime"] if isinstance(value, dict) else value
+    return dt.date.fromisoformat(raw[:10])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import requests
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -69,13 +70,23 @@ def connect(request, provider: str):
     elif CalendarConnection.objects.filter(user=request.user).count() >= _limit():
         messages.error(request, f"You can connect up to {_limit()} calendar accounts.")
         return redirect("calendars:my_calendar")
-    started = oauth.start(
-        request.session,
-        user_id=request.user.pk,
-        provider=provider,
-        redirect_uri=_callback_uri(request, provider),
-        login_hint=login_hint,
-    )
+    try:
+        started = oauth.start(
+            request.session,
+            user_id=request.user.pk,
+            provider=provider,
+            redirect_uri=_callback_uri(request, provider),
+            login_hint=login_hint,
+        )
+    except requests.RequestException:
+        # MSAL reads Microsoft's sign-in metadata before it can build the sign-in link; when
+        # the provider cannot be reached the person is told so, not shown a server error.
+        messages.error(
+            request,
+            f"{Provider(provider).label} sign-in could not be reached just now. "
+            "Try again in a minute.",
+        )
+        return redirect("calendars:my_calendar")
     return redirect(started.url)
 
 

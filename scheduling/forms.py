@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from django import forms
 from django.utils import timezone
 
-from programs import zones
+from programs import dates, zones
 from programs.models import Session, SessionSeries
 from scheduling.services import Conferencing
 
@@ -33,6 +33,26 @@ class WizardForm(forms.Form):
     def __init__(self, *args, durations: list[int], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["duration"].choices = [(d, f"{d} minutes") for d in durations]
+
+    def _in_range(self, name: str) -> dt.date | None:
+        value = self.cleaned_data.get(name)
+        if value is not None and not dates.in_range(value):
+            raise forms.ValidationError(dates.range_message())
+        return value
+
+    def clean_day(self) -> dt.date | None:
+        return self._in_range("day")
+
+    def clean_week(self) -> dt.date | None:
+        return self._in_range("week")
+
+    def clean_month(self) -> str:
+        value = self.cleaned_data.get("month") or ""
+        if value and not (
+            1 <= int(value[5:]) <= 12 and dates.in_range(dt.date(int(value[:4]), 1, 1))
+        ):
+            raise forms.ValidationError(dates.range_message("Months"))
+        return value
 
     def clean_tz(self) -> str:
         value = self.cleaned_data["tz"]
@@ -84,5 +104,7 @@ def parse_occurrences(values: list[str], *, wall_zone: str | None = None) -> lis
                 raise forms.ValidationError("Times need a time zone offset, e.g. +00:00.")
             # RFC 5545's reading of a wall time: the first of two in a fall-back hour.
             parsed = parsed.replace(tzinfo=ZoneInfo(wall_zone), fold=0)
+        if not dates.in_range(parsed):
+            raise forms.ValidationError(dates.range_message("Session dates"))
         out.append(parsed)
     return out

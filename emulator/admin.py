@@ -235,6 +235,10 @@ def add_account(emu: Emulator, spec: dict[str, Any], now: datetime | None = None
         ),
         is_admin=bool(spec.get("admin")),
         working_hours=tuple(spec.get("working_hours", ("09:00", "17:00"))),  # type: ignore[arg-type]
+        working_days=tuple(
+            spec.get("working_days", ("monday", "tuesday", "wednesday", "thursday", "friday"))
+        ),
+        working_time_zone=str(spec.get("working_time_zone", "")),
     )
     store.accounts[email] = account
     calendars = list(spec.get("calendars") or [])

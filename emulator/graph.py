@@ -29,7 +29,14 @@ from emulator.store import (
     Event,
     effective_show_as,
 )
-from emulator.timefmt import graph_format, graph_parse, parse_rfc3339, utcnow, zone
+from emulator.timefmt import (
+    graph_format,
+    graph_parse,
+    parse_rfc3339,
+    utcnow,
+    windows_name,
+    zone,
+)
 from emulator.web import Exchange, HTTPError, Request, Response, Router
 
 READ_DELEGATED = {
@@ -50,6 +57,7 @@ USER_DELEGATED = {
     "Directory.Read.All",
 }
 USER_APP = {"User.Read.All", "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All"}
+MAILBOX_SETTINGS = {"MailboxSettings.Read", "MailboxSettings.ReadWrite"}
 MAX_SCHEDULES = 20
 MAX_SCHEDULE_DAYS = 62
 RANK = {"free": "0", "workingElsewhere": "0", "tentative": "1", "busy": "2", "oof": "3"}
@@ -192,6 +200,7 @@ class Graph:
         both("GET", "/calendar", "graph.calendars.get", self.calendar_get)
         both("GET", "/calendars/{calendarId}", "graph.calendars.get", self.calendar_get)
         both("POST", "/calendar/getSchedule", "graph.getSchedule", self.get_schedule)
+        both("GET", "/mailboxSettings", "graph.mailboxSettings", self.mailbox_settings)
         for container in ("/events", "/calendar/events", "/calendars/{calendarId}/events"):
             both("POST", container, "graph.events.create", self.create)
             both("GET", container + "/{eventId}", "graph.events.get", self.get)
@@ -540,18 +549,41 @@ class Graph:
                     "end": graph_format(block.end, tz),
                 }
             )
-        day_start, day_end = account.working_hours
         return {
             "scheduleId": schedule_id,
             "availabilityView": "".join(view),
             "scheduleItems": items,
-            "workingHours": {
-                "daysOfWeek": DAYS[:5],
-                "startTime": f"{day_start}:00.0000000",
-                "endTime": f"{day_end}:00.0000000",
-                "timeZone": {"name": account.time_zone},
-            },
+            "workingHours": self.working_hours(account),
         }
+
+    @staticmethod
+    def working_hours(account: Account) -> dict[str, Any]:
+        """A workingHours resource: one start and end for a set of days, with the zone they
+        apply in, which Exchange names the Windows way by default
+        (https://learn.microsoft.com/en-us/graph/api/resources/workinghours,
+        https://learn.microsoft.com/en-us/graph/api/user-get-mailboxsettings)."""
+        day_start, day_end = account.working_hours
+        return {
+            "daysOfWeek": list(account.working_days),
+            "startTime": f"{day_start}:00.0000000",
+            "endTime": f"{day_end}:00.0000000",
+            "timeZone": {"name": account.working_time_zone or windows_name(account.time_zone)},
+        }
+
+    # -- mailboxSettings ---------------------------------------------------------------
+
+    def mailbox_settings(self, ex: Exchange) -> Response:
+        """GET /me/mailboxSettings and /users/{id}/mailboxSettings: the mailbox's time zone
+        (Windows name by default) and working hours; needs MailboxSettings.Read
+        (https://learn.microsoft.com/en-us/graph/api/user-get-mailboxsettings)."""
+        _, account = self.auth(ex, MAILBOX_SETTINGS, MAILBOX_SETTINGS)
+        return Response.json(
+            {
+                "@odata.context": f"{self.base(ex)}/$metadata#users('{account.user_id}')/mailboxSettings",
+                "timeZone": windows_name(account.time_zone),
+                "workingHours": self.working_hours(account),
+            }
+        )
 
     # -- events ------------------------------------------------------------------------
 

@@ -64,6 +64,10 @@ class Account:
     user_id: str
     is_admin: bool = False
     working_hours: tuple[str, str] = ("09:00", "17:00")
+    # Outlook's work week: one start and end for a set of days, in a zone of its own that
+    # may differ from the mailbox's (https://learn.microsoft.com/en-us/graph/api/resources/workinghours).
+    working_days: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
+    working_time_zone: str = ""  # empty: the mailbox's own zone
 
 
 @dataclass

@@ -42,6 +42,16 @@ WINDOWS_ZONES: dict[str, str] = {
 }
 
 
+def windows_name(iana: str) -> str:
+    """The Windows name Exchange reports for an IANA zone (mailbox settings default to
+    Windows names: https://learn.microsoft.com/en-us/graph/api/user-get-mailboxsettings);
+    the IANA name itself where the table has none."""
+    for windows, other in WINDOWS_ZONES.items():
+        if other == iana and windows != "UTC":
+            return windows
+    return iana
+
+
 @lru_cache(maxsize=256)
 def zone(name: str) -> ZoneInfo:
     """The zone for an IANA or Windows name; `KeyError` when it is neither."""

@@ -23,6 +23,7 @@ from programs.models import (
     AvailabilitySettings,
     BookingRules,
     DateOverride,
+    MailboxHours,
     Organization,
     Program,
     TimeOff,
@@ -151,6 +152,34 @@ def time_off_remove(*, user: User, time_off_id: int) -> None:
     bump_busy_versions([user.pk])
 
 
+@transaction.atomic
+def mailbox_hours_set(
+    *, user: User, weekdays: Sequence[int], start: dt.time, end: dt.time, time_zone: str
+) -> None:
+    """Remember the working hours the person's mailbox has (for the calendars app to call
+    when it reads them). Refuses hours that make no sense and keeps what was stored."""
+    from zoneinfo import available_timezones
+
+    days = sorted(set(weekdays))
+    if not days or any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
+        raise ValidationError(f"Working days must be weekdays 0-6, not {list(weekdays)!r}.")
+    if end <= start:
+        raise ValidationError("Working hours end before they start.")
+    if time_zone not in available_timezones():
+        raise ValidationError(f"{time_zone!r} is not a known IANA time zone.")
+    MailboxHours.objects.update_or_create(
+        user=user,
+        defaults={
+            "weekdays": days,
+            "starts_at": start,
+            "ends_at": end,
+            "time_zone": time_zone,
+            "fetched_at": timezone.now(),
+        },
+    )
+    bump_busy_versions([user.pk])
+
+
 # --- Reads ------------------------------------------------------------------------------
 
 
@@ -161,12 +190,14 @@ class StoredHours:
     week: dict[int, list[Window]] | None
     overrides: dict[dt.date, list[Window]]  # [] = unavailable all day
     time_off: list[tuple[dt.date, dt.date]]  # inclusive ranges
+    # The mailbox's working hours (week, zone they apply in), the default when week is None.
+    mailbox: tuple[dict[int, list[Window]], str] | None = None
 
 
 def stored_hours(
     user_ids: Sequence[int], first_day: dt.date, last_day: dt.date
 ) -> dict[int, StoredHours]:
-    """Everyone's stored hours in four queries, whatever the number of people.
+    """Everyone's stored hours in five queries, whatever the number of people.
 
     ``first_day``/``last_day`` bound the overrides and time off read (dates in each person's
     own zone, so callers pass a day of margin either side)."""
@@ -186,6 +217,10 @@ def stored_hours(
         windows = overrides.setdefault(user_id, {}).setdefault(day, [])
         if a is not None:
             windows.append((a, b))
+    mailbox = {
+        row.user_id: ({day: [(row.starts_at, row.ends_at)] for day in row.weekdays}, row.time_zone)
+        for row in MailboxHours.objects.filter(user__in=ids)
+    }
     away: dict[int, list[tuple[dt.date, dt.date]]] = {}
     for user_id, a, b in TimeOff.objects.filter(
         user__in=ids, first_day__lte=last_day, last_day__gte=first_day
@@ -196,6 +231,7 @@ def stored_hours(
             week=weeks.get(pk) if pk in has_week else None,
             overrides=overrides.get(pk, {}),
             time_off=away.get(pk, []),
+            mailbox=mailbox.get(pk),
         )
         for pk in ids
     }

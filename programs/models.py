@@ -556,3 +556,28 @@ class BookingRules(models.Model):
 
     def __str__(self) -> str:
         return f"Booking rules of {self.program or self.organization}"
+
+
+class MailboxHours(models.Model):
+    """The working hours a person's mailbox already has (Microsoft 365: one start and end for
+    a set of days, in a zone of their own), the default of someone who has not set their own
+    week. Written by the calendars app when it reads them; never shown to partners as such."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mailbox_hours"
+    )
+    weekdays = models.JSONField(help_text="0 = Monday ... 6 = Sunday")
+    starts_at = models.TimeField()
+    ends_at = models.TimeField()
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="mailbox_hours_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Mailbox hours of {self.user}"

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from calendars import working_hours
 from programs import availability as hours
 from programs.models import DateOverride, TimeOff
 from scheduling import policy
@@ -32,9 +33,16 @@ def _parse_date(raw: str | None, what: str) -> dt.date:
 @login_required
 def my_availability(request: HttpRequest) -> HttpResponse:
     user = request.user
+    # People on Microsoft 365 start from the working hours their mailbox already has.
+    working_hours.refresh_if_stale(user=user)
     today = timezone.now().astimezone(ZoneInfo(user.time_zone)).date()
     stored = hours.stored_hours([user.pk], today, today + hours.FURTHEST_AHEAD)[user.pk]
-    week = policy.DEFAULT_WEEK if stored.week is None else stored.week
+    if stored.week is not None:
+        week = stored.week
+    elif stored.mailbox is not None:
+        week = stored.mailbox[0]
+    else:
+        week = policy.DEFAULT_WEEK
     monday = today - dt.timedelta(days=today.weekday())
     context = {
         "days": [
@@ -42,6 +50,7 @@ def my_availability(request: HttpRequest) -> HttpResponse:
             for number, name in enumerate(hours.WEEKDAYS)
         ],
         "own_week": stored.week is not None,
+        "mailbox_zone": stored.mailbox[1] if stored.week is None and stored.mailbox else "",
         "overrides": _overrides(user, today),
         "time_off": TimeOff.objects.filter(user=user, last_day__gte=today).order_by("first_day"),
         "preview": policy.week_preview(user=user, first_day=monday, days=14),

@@ -121,11 +121,21 @@ class PersonHours:
     hours: engine.BookableHours
     away: frozenset[dt.date]
     own_week: bool
+    # The zone the hours are in when it is not the person's own (their mailbox's working
+    # hours may name another); None: their profile zone.
+    zone: str | None = None
 
 
 def person_hours(stored: StoredHours) -> PersonHours:
-    """A person's week (or the default), their overrides, and time off as unavailable days."""
-    week = DEFAULT_WEEK if stored.week is None else stored.week
+    """A person's week (else their mailbox's working hours, else the default), their
+    overrides, and time off as unavailable days."""
+    zone = None
+    if stored.week is not None:
+        week = stored.week
+    elif stored.mailbox is not None:
+        week, zone = stored.mailbox
+    else:
+        week = DEFAULT_WEEK
     overrides: dict[dt.date, list] = {day: list(w) for day, w in stored.overrides.items()}
     away: set[dt.date] = set()
     for first, last in stored.time_off:
@@ -139,6 +149,7 @@ def person_hours(stored: StoredHours) -> PersonHours:
         hours=engine.BookableHours(weekly=week, overrides=overrides),
         away=frozenset(away),
         own_week=stored.week is not None,
+        zone=zone,
     )
 
 
@@ -169,7 +180,9 @@ class BookingPolicy:
         return [
             engine.Participant(
                 id=u.pk,
-                time_zone=viewer_tz if viewer is not None and u.pk == viewer.pk else u.time_zone,
+                time_zone=viewer_tz
+                if viewer is not None and u.pk == viewer.pk
+                else self.people[u.pk].zone or u.time_zone,
                 integrated=integrated.get(u.pk, False),
                 busy=busy.get(u.pk, ()),
                 sessions=sessions.get(u.pk, ()),
@@ -307,8 +320,9 @@ def week_preview(
     calendar or sessions are taken into account. Windows are aware datetimes in their zone."""
     last_day = first_day + dt.timedelta(days=days - 1)
     stored = stored_hours([user.pk], first_day - dt.timedelta(days=1), last_day)[user.pk]
+    own = person_hours(stored)
     person = engine.Participant(
-        id=user.pk, time_zone=user.time_zone, integrated=False, hours=person_hours(stored).hours
+        id=user.pk, time_zone=own.zone or user.time_zone, integrated=False, hours=own.hours
     )
     result = engine.availability(
         participants=[person],

@@ -233,6 +233,18 @@ class MicrosoftProvider:
             result.pop(key, None)
         return result
 
+    def working_hours(self, mailbox: str) -> dict | None:
+        """The mailbox's ``workingHours`` as getSchedule returns them with every schedule
+        (https://learn.microsoft.com/en-us/graph/api/calendar-getschedule); None when Graph
+        reports an error for that mailbox. calendars.working_hours reads the resource."""
+        start = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        resp = self._schedule([mailbox], start, start + dt.timedelta(days=1))
+        for schedule in resp.get("value", []):
+            if schedule.get("error"):
+                return None
+            return schedule.get("workingHours")
+        return None
+
     def _schedule(self, chunk: list[str], start: dt.datetime, end: dt.datetime) -> dict:
         body = {
             "schedules": chunk,

@@ -310,6 +310,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # One error body for every refusal (together/errors.py; documented as ErrorSerializer).
+    "EXCEPTION_HANDLER": "together.errors.api_exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "together.json_limits.DepthLimitedJSONParser",
         "rest_framework.parsers.FormParser",

@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from programs import views as program_views
+from together.errors import api_not_found
 from together.views import favicon, healthz
 
 urlpatterns = [
@@ -23,4 +24,6 @@ urlpatterns = [
     # The split view loads its init code as a script file, not an inline <script> (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("favicon.ico", favicon, name="favicon"),
+    # Anything else under /api/ (a non-integer id, a typo): the API's JSON 404, not a page.
+    re_path(r"^api/", api_not_found),
 ]

@@ -240,7 +240,7 @@ def test_a_bad_query_is_refused_every_time(api, alice_and_bob, _clock):
     for _ in range(2):
         response = api.get(url, {"first_day": "2026-03-03", "time_zone": "Mars/Base"})
         assert response.status_code == 400
-        assert "Mars/Base" in response.json()["time_zone"][0]
+        assert "Mars/Base" in response.json()["errors"]["time_zone"][0]
 
 
 def test_a_calendar_change_shows_in_stored_availability_at_once(

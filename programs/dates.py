@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from programs.errors import Invalid
+from programs.errors import Refused
 
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2100, 12, 31)
@@ -27,4 +27,4 @@ def range_message(label: str = "Dates") -> str:
 
 def check_in_range(value: dt.date | dt.datetime, *, field: str, label: str = "Dates") -> None:
     if not in_range(value):
-        raise Invalid(range_message(label), field=field)
+        raise Refused(range_message(label), field=field)

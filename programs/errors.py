@@ -19,9 +19,16 @@ class DomainError(Exception):
 
 
 class Invalid(DomainError):
-    """The input cannot be accepted as it is (bad value, outside the rules)."""
+    """The input is malformed: not a value of the kind asked for."""
 
     kind = "invalid"
+
+
+class Refused(DomainError):
+    """Well-formed, but the rules say no: a slot outside someone's hours, a date outside the
+    years Together schedules in, a link built to mislead. No schema can say these."""
+
+    kind = "refused"
 
 
 class NotFound(DomainError):

@@ -22,7 +22,15 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from programs.errors import DomainError
 
-STATUS_BY_KIND = {"invalid": 400, "forbidden": 403, "not_found": 404, "conflict": 409}
+# 422 for a rule's refusal of well-formed input, so 400 always means the request itself was
+# malformed (what a client can fix by reading the schema).
+STATUS_BY_KIND = {
+    "invalid": 400,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "refused": 422,
+}
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -30,8 +38,9 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField(help_text="What went wrong, in a sentence.")
     code = serializers.CharField(
-        help_text="invalid, not_authenticated, forbidden, not_found, conflict, "
-        "method_not_allowed, unsupported_media_type, parse_error or throttled."
+        help_text="invalid (400), refused (422: the rules say no), not_authenticated, "
+        "forbidden, not_found, conflict (409), method_not_allowed, unsupported_media_type, "
+        "parse_error or throttled."
     )
     field = serializers.CharField(
         allow_null=True, help_text="The input to blame, where there is one."
@@ -93,7 +102,7 @@ def api_not_found(request, *args, **kwargs):
     return JsonResponse(error_body("Not found.", "not_found"), status=404)
 
 
-def refusals_shown(template: str = "refused.html"):
+def refusals_shown(template: str = "errors/refused.html"):
     """For page views: a domain refusal is shown on a page with its status (400/404/409),
     a Django ValidationError as a 400. The view's writes are inside its service's transaction,
     so nothing of a refused write remains."""

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from programs.models import Session, SessionSeries
-from scheduling import availability, selectors, services
+from scheduling import availability, presenters, selectors, services
 from scheduling.engine import MAX_RANGE_DAYS, SchedulingError
 
 # --- Serializers ------------------------------------------------------------------------
@@ -49,6 +49,10 @@ class SlotSerializer(serializers.Serializer):
     bookable = serializers.BooleanField()
     all_free = serializers.BooleanField(help_text="Everyone is known to be free (green dot).")
     taken = serializers.BooleanField(help_text="Overlaps a session already booked.")
+    why_not = serializers.CharField(
+        help_text="Why it cannot be booked, in the words the wizard uses (empty if it can): "
+        'e.g. "outside Ben\'s hours", "Ben is away", "beyond the booking window".'
+    )
 
 
 class DateSerializer(serializers.Serializer):
@@ -81,6 +85,9 @@ class HeatCellSerializer(serializers.Serializer):
     outside_hours = serializers.ListField(
         child=serializers.CharField(),
         help_text="Names of members this slot is outside the bookable hours of (not busy).",
+    )
+    away = serializers.ListField(
+        child=serializers.CharField(), help_text="Names of members on time off that day."
     )
 
 
@@ -259,6 +266,7 @@ def _availability_payload(match, viewer, time_zone, duration, first, last) -> di
         day=None,
         every_day=True,
     )
+    partner_name = match.partner_of(viewer).first_name or "partner"
     # Built directly rather than through AvailabilitySerializer (which documents the
     # shape): hundreds of slots through DRF fields cost more than computing them.
     return {
@@ -276,6 +284,7 @@ def _availability_payload(match, viewer, time_zone, duration, first, last) -> di
                 "bookable": s.bookable,
                 "all_free": s.all_free,
                 "taken": s.taken,
+                "why_not": presenters.why_not(s, wizard.insight, partner_name),
             }
             for s in wizard.slots
         ],
@@ -317,6 +326,7 @@ class GroupHeatMapApi(APIView):
                 "total": c.total,
                 "busy": c.busy_names,
                 "outside_hours": c.outside_names,
+                "away": c.away_names,
             }
             for _, row in heat.rows
             for c in row

@@ -13,6 +13,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 
 from programs import availability as hours
 from programs import services as program_services
@@ -182,3 +183,40 @@ def test_bad_hours_are_refused_and_change_nothing(ben, text, message):
     with pytest.raises(ValidationError, match=message):
         hours.weekly_hours_set(user=ben, week={4: hours.parse_windows(text)})
     assert ben.weekly_hours.count() == 4
+
+
+def test_the_api_names_the_same_reasons(northwind, mentoring, ben, client):
+    import time_machine
+
+    mentee = mentee_in(northwind, "Asia/Kolkata")
+    match = program_services.match_create(program=mentoring, mentee=mentee, mentor=ben)
+    client.force_login(mentee)
+    with time_machine.travel(NOW, tick=False):
+        body = client.get(
+            reverse("api_match_availability", args=[match.pk]),
+            {"first_day": "2026-03-16", "days": 7, "duration": 30, "time_zone": "Asia/Kolkata"},
+        ).json()
+    reasons = {s["why_not"] for s in body["slots"] if not s["bookable"]}
+    assert "Ben is away" in reasons
+    assert all(not s["bookable"] for s in body["slots"])
+
+
+def test_the_heat_map_shows_who_is_away_not_busy(northwind, ben):
+    from programs import services as ps
+    from scheduling import availability as loader
+
+    program = factories.group_program(northwind)
+    mentee = mentee_in(northwind, "Asia/Kolkata")
+    group = ps.group_create(program=program, name="Circle", facilitator=mentee, members=[ben])
+    heat = loader.group_heat_map(
+        group=group,
+        viewer=mentee,
+        time_zone="Europe/Berlin",
+        duration=30,
+        week_start=AWAY[0],
+        now=NOW,
+    )
+    cells = [c for _, row in heat.rows for c in row if c is not None]
+    assert cells and all("Ben Example" not in c.busy_names for c in cells)
+    assert any(c.away_names == ["Ben Example"] for c in cells)
+    assert all("Ben Example" not in c.outside_names for c in cells)

@@ -104,6 +104,9 @@ class PersonCalendar:
     integrated: bool
     busy: list[tuple[dt.datetime, dt.datetime]]
     stale: bool = False
+    # Out-of-office events (Google eventType outOfOffice, Graph showAs oof): they block like
+    # busy time and read as "away", like time off set in Together.
+    away: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
 
 
 def calendars_of(
@@ -138,6 +141,7 @@ def calendars_of(
             integrated=bool(person.integrated),
             busy=busy,
             stale=bool(person.stale),
+            away=[(i.start, i.end) for i in person.intervals if i.kind == "oof"],
         )
         if person.stale:
             stale.append(user)
@@ -305,10 +309,13 @@ def match_wizard(
     step = duration * 60
     partner_tz = ZoneInfo(partner.time_zone)
     partner_away = rules.people[partner.pk].away
+    partner_oof = engine.merge(
+        (int(s.timestamp()), math.ceil(e.timestamp())) for s, e in calendars[partner.pk].away
+    )
 
     def fill(first: dt.date, last: dt.date, runs: tuple[range, ...]) -> None:
         wizard.slots = []
-        booked_at = 0
+        booked_at = oof_at = 0
         for run in runs:
             for i in run:
                 begin = result.starts[i]
@@ -320,6 +327,14 @@ def match_wizard(
                     booked_at += 1
                 taken = booked_at < len(booked) and booked[booked_at][0] < begin + step
                 beyond = rules.beyond_window(local, now)
+                while oof_at < len(partner_oof) and partner_oof[oof_at][1] <= begin:
+                    oof_at += 1
+                # Only where the engine says busy: a hidden calendar's absence stays hidden.
+                out_of_office = (
+                    theirs[i] == BUSY
+                    and oof_at < len(partner_oof)
+                    and partner_oof[oof_at][0] < begin + step
+                )
                 wizard.slots.append(
                     SlotRow(
                         start=local.astimezone(dt.UTC),
@@ -335,8 +350,11 @@ def match_wizard(
                         partner_busy=theirs[i] == BUSY,
                         me_outside=mine[i] == OUTSIDE,
                         partner_outside=theirs[i] == OUTSIDE,
-                        partner_away=theirs[i] == OUTSIDE
-                        and local.astimezone(partner_tz).date() in partner_away,
+                        partner_away=(
+                            theirs[i] == OUTSIDE
+                            and local.astimezone(partner_tz).date() in partner_away
+                        )
+                        or out_of_office,
                         beyond_window=beyond,
                     )
                 )
@@ -448,6 +466,10 @@ def group_heat_map(
             pk
             for pk in outside_ids
             if cell.start.astimezone(zones[pk]).date() in rules.people[pk].away
+        } | {
+            pk
+            for pk in busy_ids
+            if any(s < cell.end and e > cell.start for s, e in calendars[pk].away)
         }
         unknown_ids = set(cell.unknown) - busy_ids - outside_ids
         away = len(busy_ids) + len(outside_ids)
@@ -457,7 +479,7 @@ def group_heat_map(
             past=cell.past,
             free=cell.total - away - len(unknown_ids),
             total=cell.total,
-            busy_names=[names[u.pk] for u in members if u.pk in busy_ids],
+            busy_names=[names[u.pk] for u in members if u.pk in busy_ids and u.pk not in away_ids],
             outside_names=[
                 names[u.pk] for u in members if u.pk in outside_ids and u.pk not in away_ids
             ],

@@ -206,3 +206,51 @@ class BusyBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
+
+
+class PushChannel(models.Model):
+    """A Google Calendar push channel (events.watch) Together opened for one calendar.
+
+    Google offers no way to list channels, so every one is recorded here until it is stopped:
+    its id and resourceId (what channels.stop needs), the token Google echoes in every message
+    (X-Goog-Channel-Token; encrypted) and the expiration Google granted (read back from the
+    watch answer; channels are never renewed, a new one overlaps the old).
+    """
+
+    provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.GOOGLE)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_channels"
+    )
+    # An individual connection's calendar, or a member watched under the domain-wide grant.
+    calendar = models.ForeignKey(
+        ConnectedCalendar,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="push_channels",
+    )
+    integration = models.ForeignKey(
+        OrganizationIntegration,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="push_channels",
+    )
+    channel_id = models.CharField(max_length=64, unique=True)
+    resource_id = models.CharField(max_length=255, blank=True)
+    token = EncryptedTextField(blank=True, default="")
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    # The highest X-Goog-Message-Number handled: a message seen twice is handled once.
+    last_message = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(calendar__isnull=False) | Q(integration__isnull=False),
+                name="push_channel_has_a_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} channel {self.channel_id} for {self.user_id}"

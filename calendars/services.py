@@ -339,6 +339,10 @@ def calendar_choices_update(
 
 def connection_disconnect(*, connection: CalendarConnection) -> None:
     """Revoke at the provider where possible, then delete tokens, choices and busy data."""
+    from calendars import push
+
+    # Before revoking: stopping a channel needs the grant.
+    push.push_stop_connection(connection=connection)
     try:
         provider_for_connection(connection).revoke()
     except ProviderError as exc:
@@ -465,6 +469,10 @@ def sync_connection(*, connection_id: int) -> None:
     CalendarConnection.objects.filter(pk=connection.pk).update(
         last_synced_at=timezone.now(), last_error=""
     )
+    # Each poll also keeps the push channels open and renewed (calendars.push).
+    from calendars import push
+
+    push.push_ensure_connection(connection=connection)
 
 
 def _sync_calendar_incremental(provider, connection, cal, start, end) -> None:
@@ -561,6 +569,7 @@ def sync_organization(
     )
     chunk = 500
     failed: list[dict] = []
+    resolved_emails: set[str] = set()
     # One provider (one token) for the whole run; freeBusy/getSchedule batch inside it.
     provider = provider_for_member(integration, actor)
     for i in range(0, len(emails), chunk):
@@ -577,6 +586,7 @@ def sync_organization(
         now = timezone.now()
         with transaction.atomic():
             ok_users = [by_email[e] for e in part if e in {k.lower() for k in found}]
+            resolved_emails.update(u.email.lower() for u in ok_users)
             found_lower = {k.lower(): v for k, v in found.items()}
             BusyBlock.objects.filter(
                 integration=integration, user__in=[by_email[e] for e in part]
@@ -615,6 +625,11 @@ def sync_organization(
         if progress:
             progress(len(part))
     summary.failed = len(failed)
+    from calendars import push
+
+    push.push_ensure_members(
+        integration=integration, user_ids=[by_email[e].pk for e in emails if e in resolved_emails]
+    )
     if user_ids is None:
         OrganizationIntegration.objects.filter(pk=integration.pk).update(
             last_synced_at=timezone.now(),
@@ -832,9 +847,17 @@ def organization_integration_mark_failed(
         )
 
 
-@transaction.atomic
 def organization_disconnect(*, integration: OrganizationIntegration) -> None:
-    """Stop using the organization's grant: delete its key and every member's cached busy data."""
+    """Stop using the organization's grant: stop its push channels (while the key still
+    works), then delete its key and every member's cached busy data."""
+    from calendars import push
+
+    push.push_stop_organization(integration=integration)
+    _organization_forget(integration=integration)
+
+
+@transaction.atomic
+def _organization_forget(*, integration: OrganizationIntegration) -> None:
     BusyBlock.objects.filter(integration=integration).delete()
     MemberSync.objects.filter(integration=integration).delete()
     integration.status = OrganizationIntegration.Status.DISCONNECTED

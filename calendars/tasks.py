@@ -49,6 +49,19 @@ def sync_organization_members(self, integration_id: int, user_ids: list[int]) ->
         _retry(self, exc)
 
 
+@shared_task(bind=True, acks_late=True)
+def push_sync(self, channel_pk: int) -> None:
+    """A push said a calendar changed: read it (the same read a poll does)."""
+    from calendars import push
+
+    try:
+        push.push_sync(channel_pk=channel_pk)
+    except TemporaryProviderError as exc:
+        if self.request.is_eager:
+            return
+        _retry(self, exc)
+
+
 @shared_task
 def sync_all() -> None:
     """Beat: fan out one task per connection and per organization integration."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from calendars import views
+from calendars import views, webhooks
 
 app_name = "calendars"
 
@@ -24,4 +24,5 @@ urlpatterns = [
         name="org_microsoft_callback",
     ),
     path("organization/disconnect/", views.org_disconnect, name="org_disconnect"),
+    path("push/google/", webhooks.google_push, name="push_google"),
 ]

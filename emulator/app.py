@@ -89,7 +89,7 @@ class Emulator:
         browser_base_url: str | None = None,
     ) -> None:
         # Imported here because each provider module imports this one for its helpers.
-        from emulator import admin, google_calendar, google_oauth, graph, microsoft_identity
+        from emulator import admin, google_calendar, google_oauth, graph, microsoft_identity, push
 
         self.store = Store()
         self.signer = Signer()
@@ -104,7 +104,10 @@ class Emulator:
         # over TLS still sends the browser where it never meets the emulator's own CA.
         self.browser_base_url = browser_base_url.rstrip("/") if browser_base_url else None
         google_oauth.GoogleOAuth(self).register(self.router)
-        google_calendar.GoogleCalendar(self).register(self.router)
+        calendar_api = google_calendar.GoogleCalendar(self)
+        calendar_api.register(self.router)
+        self.google_push = push.GooglePush(self, calendar_api)
+        self.google_push.register(self.router)
         microsoft_identity.MicrosoftIdentity(self).register(self.router)
         graph.Graph(self).register(self.router)
         admin.Admin(self).register(self.router)

@@ -408,9 +408,17 @@ CALENDAR_STALE_AFTER_SECONDS = _env_int("CALENDAR_STALE_AFTER_SECONDS", default=
 # time beyond what was read would look free). The window rolls forward every day.
 CALENDAR_SYNC_DAYS_AHEAD = _env_int("CALENDAR_SYNC_DAYS_AHEAD", default=366, minimum=1)
 CALENDAR_SYNC_DAYS_BEHIND = _env_int("CALENDAR_SYNC_DAYS_BEHIND", default=1, minimum=0)
+# The public base URL Google pushes calendar changes to (HTTPS; its path is Together's
+# /calendar/push/google/). Empty: no push channels, busy times are only polled.
+CALENDAR_PUSH_URL = env.str("CALENDAR_PUSH_URL", default="")
 CELERY_BEAT_SCHEDULE["calendars-sync-all"] = {
     "task": "calendars.tasks.sync_all",
-    "schedule": _env_int("CALENDAR_SYNC_INTERVAL_SECONDS", default=10 * 60, minimum=5),
+    # Polling is the backstop pushes need ("not 100% reliable"): hourly when they are on.
+    "schedule": _env_int(
+        "CALENDAR_SYNC_INTERVAL_SECONDS",
+        default=60 * 60 if CALENDAR_PUSH_URL else 10 * 60,
+        minimum=5,
+    ),
 }
 # Reminder emails for sessions starting within the next day; each person once per start time,
 # so running it more often than needed (or twice) sends nothing twice.

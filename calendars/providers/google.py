@@ -311,6 +311,27 @@ class GoogleProvider:
                     changes=changes, next_token=resp.get("nextSyncToken", ""), full=not sync_token
                 )
 
+    # --- push channels (https://developers.google.com/workspace/calendar/api/guides/push) --
+
+    def watch_events(
+        self, *, calendar_id: str, channel_id: str, address: str, token: str
+    ) -> tuple[str, dt.datetime]:
+        """Open a channel on the calendar's events; returns (resourceId, expiration) as Google
+        granted them (the expiration must be read back: Google may shorten it)."""
+        body = {"id": channel_id, "type": "web_hook", "address": address, "token": token}
+        resp = self._execute(self._service.events().watch(calendarId=calendar_id, body=body))
+        expires = dt.datetime.fromtimestamp(int(resp["expiration"]) / 1000, dt.UTC)
+        return resp["resourceId"], expires
+
+    def stop_channel(self, *, channel_id: str, resource_id: str) -> None:
+        """channels.stop; a channel Google no longer knows counts as stopped."""
+        body = {"id": channel_id, "resourceId": resource_id}
+        try:
+            self._execute(self._service.channels().stop(body=body))
+        except PermanentProviderError as exc:
+            if "404" not in str(exc):
+                raise
+
     def _blocks_of(self, item: dict, calendar_zone: str = "") -> list[BusyInterval] | None:
         if item.get("status") == "cancelled" or item.get("transparency") == "transparent":
             return None

@@ -85,3 +85,87 @@ def time_rows(slots, *, insight: str, partner_name: str) -> list[TimeRow]:
             rows.append(TimeRow(slot=slot))
     flush()
     return rows
+
+
+def wizard_page(
+    *, match, viewer, wizard, form, data: dict, month: tuple, today: dt.date, reschedule
+) -> dict:
+    """The 1:1 wizard's page context from a loaded month: the chosen day's time list (the
+    first bookable date if none was asked), the month grid and its navigation, the choices."""
+    from programs.models import Session
+    from scheduling import selectors, services
+    from scheduling.forms import TIME_ZONES
+
+    first, last = month
+    day = data.get("day")
+    if day is None or not first <= day <= last:
+        day = next((d.date for d in wizard.dates if d.bookable), None) or min(
+            max(first, today), last
+        )
+    wizard.show_day(day)
+    partner = match.partner_of(viewer)
+    program = match.program
+    return {
+        "match": match,
+        "partner": partner,
+        "program": program,
+        "form": form,
+        "wizard": wizard,
+        "weeks": month_grid(first, wizard.dates),
+        "time_rows": time_rows(
+            wizard.slots, insight=wizard.insight, partner_name=partner.first_name or "partner"
+        ),
+        "month": first,
+        "prev_month": (first - dt.timedelta(days=1)).strftime("%Y-%m")
+        if first > dt.date(today.year, today.month, 1)
+        else None,
+        "next_month": (last + dt.timedelta(days=1)).strftime("%Y-%m"),
+        "day": day,
+        "today": today,
+        "time_zone": wizard.time_zone,
+        "time_zones": TIME_ZONES,
+        "duration": wizard.duration,
+        "durations": program.allowed_durations,
+        "conferencing": data.get("conferencing")
+        or (reschedule.conferencing if reschedule else Session.Conferencing.NONE),
+        "url": data.get("url", ""),
+        "location": data.get("location", ""),
+        "first_session": not selectors.match_has_sessions(match),
+        "sessions_left": services.sessions_left(match),
+        "reschedule": reschedule,
+        "booker_provider": provider_label(viewer),
+    }
+
+
+def heat_map_page(*, group, heat, week: dt.date, today: dt.date, data: dict, reschedule) -> dict:
+    """The group heat map's page context: the week, its navigation and the choices."""
+    from programs.models import Session
+    from scheduling import services
+    from scheduling.forms import TIME_ZONES
+
+    return {
+        "group": group,
+        "program": group.program,
+        "heat": heat,
+        "week": week,
+        "prev_week": week - dt.timedelta(days=7),
+        "next_week": week + dt.timedelta(days=7),
+        "show_prev": week > today - dt.timedelta(days=today.weekday()),
+        "time_zone": heat.time_zone,
+        "time_zones": TIME_ZONES,
+        "duration": heat.duration,
+        "durations": group.program.allowed_durations,
+        "reschedule": reschedule,
+        "sessions_left": services.sessions_left(group),
+        "is_group": True,
+        "conferencing": data.get("conferencing")
+        or (reschedule.conferencing if reschedule else Session.Conferencing.NONE),
+    }
+
+
+def provider_label(user) -> str:
+    """'Google Meet' or 'Microsoft Teams' if the booker can get an automatic video link: only
+    when their integration state can write to that provider's calendar."""
+    from calendars.selectors import integration_state
+
+    return integration_state(user).conference_label

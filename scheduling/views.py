@@ -25,7 +25,7 @@ from programs.models import Group, Match, Session
 from programs.viewing_zone import chosen_zone, view_in
 from scheduling import availability, presenters, selectors, services
 from scheduling.engine import SchedulingError
-from scheduling.forms import TIME_ZONES, ConfirmForm, WizardForm, parse_occurrences
+from scheduling.forms import ConfirmForm, WizardForm, parse_occurrences
 
 
 def _wizard_basics(request, data: dict, program, reschedule: Session | None):
@@ -96,7 +96,6 @@ def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
     reschedule = _reschedule_target(request, match)
     time_zone, duration, now, today = _wizard_basics(request, data, program, reschedule)
     first, last = _month_bounds(data.get("month"), today)
-    day = data.get("day")
     try:
         # One load for the month: the date picker and the chosen day's time list share it.
         wizard = availability.match_wizard(
@@ -112,53 +111,18 @@ def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
     except SchedulingError as error:
         messages.error(request, str(error))
         return redirect("match_book", match.pk)
-    if day is None or not first <= day <= last:
-        day = next((d.date for d in wizard.dates if d.bookable), None) or min(
-            max(first, today), last
-        )
-    wizard.show_day(day)
-    prev_month = (first - dt.timedelta(days=1)).strftime("%Y-%m")
-    next_month = (last + dt.timedelta(days=1)).strftime("%Y-%m")
-    conferencing = data.get("conferencing") or (
-        reschedule.conferencing if reschedule else Session.Conferencing.NONE
+    context = presenters.wizard_page(
+        match=match,
+        viewer=request.user,
+        wizard=wizard,
+        form=form,
+        data=data,
+        month=(first, last),
+        today=today,
+        reschedule=reschedule,
     )
-    context = {
-        "match": match,
-        "partner": partner,
-        "program": program,
-        "form": form,
-        "wizard": wizard,
-        "weeks": presenters.month_grid(first, wizard.dates),
-        "time_rows": presenters.time_rows(
-            wizard.slots, insight=wizard.insight, partner_name=partner.first_name or "partner"
-        ),
-        "month": first,
-        "prev_month": prev_month if first > dt.date(today.year, today.month, 1) else None,
-        "next_month": next_month,
-        "day": day,
-        "today": today,
-        "time_zone": time_zone,
-        "time_zones": TIME_ZONES,
-        "duration": duration,
-        "durations": program.allowed_durations,
-        "conferencing": conferencing,
-        "url": data.get("url", ""),
-        "location": data.get("location", ""),
-        "first_session": not selectors.match_has_sessions(match),
-        "sessions_left": services.sessions_left(match),
-        "reschedule": reschedule,
-        "booker_provider": _provider_label(request.user),
-    }
     template = "scheduling/_wizard.html" if request.htmx else "scheduling/book_match.html"
     return render(request, template, context)
-
-
-def _provider_label(user) -> str:
-    """'Google Meet' or 'Microsoft Teams' if the booker can get an automatic video link: only
-    when their integration state can write to that provider's calendar."""
-    from calendars.selectors import integration_state
-
-    return integration_state(user).conference_label
 
 
 @login_required
@@ -188,24 +152,9 @@ def group_book(request: HttpRequest, group_id: int) -> HttpResponse:
     except SchedulingError as error:
         messages.error(request, str(error))
         return redirect("group_book", group.pk)
-    context = {
-        "group": group,
-        "program": program,
-        "heat": heat,
-        "week": week,
-        "prev_week": week - dt.timedelta(days=7),
-        "next_week": week + dt.timedelta(days=7),
-        "show_prev": week > today - dt.timedelta(days=today.weekday()),
-        "time_zone": time_zone,
-        "time_zones": TIME_ZONES,
-        "duration": duration,
-        "durations": program.allowed_durations,
-        "reschedule": reschedule,
-        "sessions_left": services.sessions_left(group),
-        "is_group": True,
-        "conferencing": data.get("conferencing")
-        or (reschedule.conferencing if reschedule else Session.Conferencing.NONE),
-    }
+    context = presenters.heat_map_page(
+        group=group, heat=heat, week=week, today=today, data=data, reschedule=reschedule
+    )
     template = "scheduling/_heatmap.html" if request.htmx else "scheduling/book_group.html"
     return render(request, template, context)
 
@@ -242,7 +191,7 @@ def _confirm(request: HttpRequest, owner) -> HttpResponse:
         "reschedule": reschedule,
         "sessions_left": services.sessions_left(owner),
         "durations": owner.program.allowed_durations,
-        "booker_provider": _provider_label(request.user),
+        "booker_provider": presenters.provider_label(request.user),
     }
     if not form.is_valid():
         return render(request, "scheduling/confirm.html", context, status=400)

@@ -4,8 +4,8 @@
 provider emulator with 50 ms added to every API request. Syncs a Google Workspace
 organization (service account, freeBusy) and a Microsoft 365 tenant (client credentials,
 getSchedule) through the real libraries over HTTPS, and prints wall time, provider calls
-against the batching floor (Google ⌈N/50⌉ freeBusy queries, Graph ⌈N/20⌉ getSchedule
-calls per window under 62 days) and memory (peak RSS growth during each sync; process max RSS).
+against the batching floor (Google ⌈N/50⌉ freeBusy queries per 90-day span, Graph ⌈N/20⌉
+getSchedule calls per window under 62 days, over the synced range: the whole bookable year) and memory (peak RSS growth during each sync; process max RSS).
 
 Database: DATABASE_URL if set, else a scratch SQLite file. Targets: calls at the floor and
 ≤ 60 s wall per provider.
@@ -174,7 +174,11 @@ def main() -> None:
         counters = control("GET", "/counters")["counters"]
         endpoint = "calendar.freebusy.query" if provider == "google" else "graph.getSchedule"
         per = 50 if provider == "google" else 20
-        floor = math.ceil(MEMBERS / per)
+        # The window is the whole bookable range (a year ahead), read in the longest spans
+        # each API accepts: freeBusy 90 days, getSchedule under 62 days.
+        lo, hi = services.sync_window()
+        span = google.FREEBUSY_SPAN if provider == "google" else microsoft.SCHEDULE_WINDOW
+        floor = math.ceil(MEMBERS / per) * math.ceil((hi - lo) / span)
         results.append((provider, summary, wall, counters.get(endpoint, 0), floor, peak, counters))
 
     proc.terminate()
@@ -194,6 +198,16 @@ def main() -> None:
             f"  {provider:9s}: {wall:6.2f} s wall, {calls} batch calls (floor {floor}), "
             f"{token_calls} token calls, {summary.resolved}/{MEMBERS} resolved, "
             f"{summary.busy_blocks} busy blocks, peak RSS growth {peak / 1e6:.1f} MB  [{verdict}]"
+        )
+    period = settings.CELERY_BEAT_SCHEDULE["calendars-sync-all"]["schedule"]
+    polls = 86400 / period
+    print(f"  polling every {period:.0f} s (no push): {polls:.0f} syncs a day per organization")
+    for provider, summary, wall, calls, floor, peak, counters in results:
+        total = sum(v for k, v in counters.items() if not k.startswith("admin."))
+        print(
+            f"  {provider:9s}: {total * polls / MEMBERS:.1f} provider calls per member per day; "
+            f"staleness of a change: at most {period + wall:.0f} s, median about "
+            f"{period / 2 + wall:.0f} s (half the period plus this sync's wall time)"
         )
     print(f"  process max RSS {rss_mb:.0f} MB")
     sys.exit(0 if ok else 1)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from zoneinfo import available_timezones
 
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from calendars.errors import ProviderError
 from programs import availability as hours
 from programs.models import User
+from programs.zones import is_known_zone
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +39,10 @@ def iana_zone(name: str) -> str | None:
     ships it), None when it is neither."""
     if not isinstance(name, str) or not name:
         return None
-    if name in available_timezones():
+    if is_known_zone(name):
         return name
     mapped = WINDOWS_TO_OLSON.get(name)
-    return mapped if mapped in available_timezones() else None
+    return mapped if is_known_zone(mapped) else None
 
 
 def _time_of_day(text: object) -> dt.time | None:

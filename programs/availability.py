@@ -30,6 +30,7 @@ from programs.models import (
     User,
     WeeklyHours,
 )
+from programs.zones import is_known_zone
 
 Window = tuple[dt.time, dt.time]
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -158,14 +159,12 @@ def mailbox_hours_set(
 ) -> None:
     """Remember the working hours the person's mailbox has (for the calendars app to call
     when it reads them). Refuses hours that make no sense and keeps what was stored."""
-    from zoneinfo import available_timezones
-
     days = sorted(set(weekdays))
     if not days or any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
         raise ValidationError(f"Working days must be weekdays 0-6, not {list(weekdays)!r}.")
     if end <= start:
         raise ValidationError("Working hours end before they start.")
-    if time_zone not in available_timezones():
+    if not is_known_zone(time_zone):
         raise ValidationError(f"{time_zone!r} is not a known IANA time zone.")
     MailboxHours.objects.update_or_create(
         user=user,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from tests import factories
 
@@ -182,3 +183,27 @@ def chromium(monkeypatch):
             # still reachable, or the test database is "being accessed by other users" at the
             # end of the run and cannot be dropped.
             connections.close_all()
+
+
+@pytest.fixture
+def open_as(chromium, live_server):
+    """A page signed in as ``user`` (session cookie from Django's test client)."""
+
+    def _open(user, *, width: int = 1300):
+        client = Client()
+        client.force_login(user)
+        context = chromium.new_context(viewport={"width": width, "height": 1000})
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    return _open

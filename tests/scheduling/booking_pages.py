@@ -8,7 +8,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,28 +32,6 @@ def zulu(instant: dt.datetime) -> str:
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-@pytest.fixture
-def open_as(chromium, live_server):
-    def _open(user, *, width: int = 1300):
-        client = Client()
-        client.force_login(user)
-        context = chromium.new_context(viewport={"width": width, "height": 1000})
-        context.add_cookies(
-            [
-                {
-                    "name": "sessionid",
-                    "value": client.cookies["sessionid"].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return page
-
-    return _open
 
 
 @pytest.fixture

@@ -8,12 +8,10 @@ everyone's bookable hours (London 15:00, New York 10:00, Berlin 16:00).
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,65 +21,19 @@ from scheduling import services
 from scheduling.models import SessionInvite
 from tests import factories
 from tests.calendars.conftest import emulator, emulator_server  # noqa: F401
+from tests.scheduling.booking_pages import shot, target_slot, zulu
 from tests.scheduling.test_invites import (
     guest_copies,
     integrate_northwind,
     written_events,
 )
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "scheduling"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def target_slot() -> dt.datetime:
-    day = timezone.now().date() + dt.timedelta(days=2)
-    while day.weekday() != 1:  # Tuesday
-        day += dt.timedelta(days=1)
-    return dt.datetime.combine(day, dt.time(15, 0), tzinfo=dt.UTC)
-
-
-def zulu(instant: dt.datetime) -> str:
-    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@pytest.fixture
-def browser(chromium):
-    return chromium
-
-
-@pytest.fixture
-def open_as(browser, live_server):
-    """A page signed in as ``user`` (session cookie from Django's test client)."""
-
-    def _open(user, *, width: int = 1300):
-        client = Client()
-        client.force_login(user)
-        context = browser.new_context(viewport={"width": width, "height": 1000})
-        context.add_cookies(
-            [
-                {
-                    "name": "sessionid",
-                    "value": client.cookies["sessionid"].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return page
-
-    return _open
 
 
 def ics_text(message) -> str:
     content = message.attachments[0][1]
     return content.decode() if isinstance(content, bytes) else content
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture

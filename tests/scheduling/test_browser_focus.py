@@ -7,7 +7,6 @@ import pytest
 
 from tests.scheduling.booking_pages import (  # noqa: F401
     match,
-    open_as,
     open_wizard,
     shot,
     target_slot,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from programs import services as program_services
 from programs.models import DateOverride, TimeOff
 from tests import factories
-from tests.scheduling.booking_pages import open_as, open_wizard, shot  # noqa: F401
+from tests.scheduling.booking_pages import open_wizard, shot  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from django.core import mail
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -149,28 +148,6 @@ def new_mail_since(count: int) -> list:
 # -- The browser. ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def open_as(chromium, live_server):
-    def _open(user):
-        client = Client()
-        client.force_login(user)
-        context = chromium.new_context(viewport={"width": 1300, "height": 1000})
-        context.add_cookies(
-            [
-                {
-                    "name": "sessionid",
-                    "value": client.cookies["sessionid"].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return page
-
-    return _open
-
-
 def open_day(page, live_server, url: str, day: dt.date) -> None:
     page.goto(f"{live_server.url}{url}?month={day:%Y-%m}&day={day.isoformat()}")
     page.wait_for_selector(f'a.date.selected[data-date="{day.isoformat()}"]')
@@ -225,7 +202,10 @@ def people(northwind):
 
 @pytest.mark.parametrize("journey", JOURNEYS, ids=[j.slug for j in JOURNEYS])
 def test_every_journey_shows_the_booked_instant_on_each_persons_clock(
-    open_as, live_server, people, journey
+    open_as,  # noqa: F811
+    live_server,
+    people,
+    journey,
 ):
     booker, partner, match, group = people(journey)
     zone = journey.zone
@@ -374,7 +354,9 @@ def next_dst_change(zone: str, after: dt.date) -> dt.date:
 
 
 def test_a_weekly_series_across_a_daylight_saving_change_keeps_the_wall_clock(
-    open_as, live_server, northwind
+    open_as,  # noqa: F811
+    live_server,
+    northwind,
 ):
     zone = "America/Los_Angeles"
     today = timezone.now().astimezone(ZoneInfo(zone)).date()

@@ -12,7 +12,6 @@ from django.urls import reverse
 
 from tests.scheduling.booking_pages import (  # noqa: F401
     match,
-    open_as,
     open_wizard,
     shot,
     target_slot,

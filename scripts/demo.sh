@@ -38,6 +38,11 @@ export MICROSOFT_CLIENT_ID=6c1c5a53-4f4e-4b8e-9d1a-7b0f0e2a1d01
 export MICROSOFT_CLIENT_SECRET=demo-microsoft-client-secret
 # Links in emails (Reconnect, Open Together) point at the port the demo serves on.
 export SITE_URL=${SITE_URL:-http://127.0.0.1:${PORT:-8000}}
+# Google pushes calendar changes to the demo's webhook (/calendar/push/google/), so an event
+# added to a Google person's emulated calendar blocks the wizard within seconds; polling
+# stays every ten minutes as the backstop.
+export CALENDAR_PUSH_URL=${CALENDAR_PUSH_URL:-$SITE_URL}
+export CALENDAR_SYNC_INTERVAL_SECONDS=${CALENDAR_SYNC_INTERVAL_SECONDS:-600}
 
 $PY manage.py migrate --no-input -v0
 $PY manage.py demo

@@ -263,13 +263,9 @@ AUTH_PASSWORD_VALIDATORS = [
 EMAIL_URL = env.str("EMAIL_URL", default="").strip()
 if EMAIL_URL:
     vars().update(environ.Env.email_url_config(EMAIL_URL))
-elif PRODUCTION:
-    # Password-reset links and .ics invites would go to the logs instead of to people.
-    raise ImproperlyConfigured(
-        "EMAIL_URL must be set when TOGETHER_ENV=production, e.g. smtp+tls://user:password@host:587"
-    )
-else:
+elif not PRODUCTION:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# (Production without EMAIL_URL is refused below, under Production hardening.)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Together <no-reply@together.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The site's operators: alerted (mail_admins) when a provider refuses Together's own
@@ -428,6 +424,12 @@ CELERY_BEAT_SCHEDULE["scheduling-reminders"] = {
 }
 
 # --- Production hardening ---------------------------------------------------------------
+
+if PRODUCTION and not EMAIL_URL:
+    # Password-reset links and .ics invites would go to the logs instead of to people.
+    raise ImproperlyConfigured(
+        "EMAIL_URL must be set when TOGETHER_ENV=production, e.g. smtp+tls://user:password@host:587"
+    )
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

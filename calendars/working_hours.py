@@ -14,6 +14,8 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+import requests
+from django.core.cache import cache
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from calendars.errors import ProviderError
@@ -77,8 +79,9 @@ def working_hours_refresh(*, user: User, provider, mailbox: str) -> WorkingHours
     nothing; returns what was stored, or None."""
     try:
         found = parse_working_hours(provider.working_hours(mailbox))
-    except ProviderError as error:
-        logger.warning("working hours of user %s not read: %s", user.pk, error)
+    except (ProviderError, requests.RequestException) as error:
+        # MSAL's token request can fail with requests' own errors before Graph is reached.
+        logger.warning("working hours of user %s not read: %s", user.pk, type(error).__name__)
         return None
     if found is None:
         return None
@@ -110,6 +113,10 @@ def refresh_if_stale(*, user: User) -> WorkingHours | None:
         return None
     last = MailboxHours.objects.filter(user=user).values_list("fetched_at", flat=True).first()
     if last is not None and timezone.now() - last < REFRESH_AFTER:
+        return None
+    # One attempt a day whatever happens, so a mailbox that cannot be read does not cost
+    # every page view a round of retries.
+    if not cache.add(f"working-hours-attempt:{user.pk}", 1, REFRESH_AFTER.total_seconds()):
         return None
     integration = selectors.organization_integration_for(user)
     if integration is not None and integration.provider == Provider.MICROSOFT:

@@ -103,3 +103,10 @@ def test_booking_rules_are_saved_through_the_service_and_nonsense_is_refused(nor
     assert client.post(url, form).status_code == 302
     rules = hours.booking_rules_for(mentoring)
     assert (rules.min_notice_minutes, rules.max_sessions_per_day) == (60, 2)
+
+
+def test_the_booking_rules_list_links_to_the_troubleshooter(northwind):
+    admin = factories.person(northwind, "ada", time_zone="UTC", staff=True)
+    page = signed_in(admin).get(reverse("admin:programs_bookingrules_changelist"))
+    assert page.status_code == 200
+    assert reverse("admin:scheduling_troubleshoot") in page.content.decode()

@@ -120,7 +120,7 @@ def explain_day(*, match: Match, query) -> dict:
     try:
         duration = int(query.get("duration", ""))
     except ValueError:
-        duration = 30 if 30 in durations else durations[0]
+        duration = policy.default_duration(durations)
     if duration not in durations:
         duration = durations[0]
     wizard = availability.match_wizard(

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from programs.models import Session, SessionSeries
-from scheduling import availability, presenters, selectors, services
+from scheduling import availability, policy, presenters, selectors, services
 from scheduling.engine import MAX_RANGE_DAYS, SchedulingError
 
 # --- Serializers ------------------------------------------------------------------------
@@ -202,7 +202,7 @@ def _range(request, durations: list[int]) -> tuple[dict, str, int, dt.date, dt.d
     query.is_valid(raise_exception=True)
     data = query.validated_data
     time_zone = data.get("time_zone") or request.user.time_zone
-    duration = data.get("duration") or (30 if 30 in durations else durations[0])
+    duration = data.get("duration") or policy.default_duration(durations)
     first = (
         data.get("first_day")
         or timezone.now().astimezone(services.check_time_zone(time_zone)).date()

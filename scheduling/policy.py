@@ -37,6 +37,12 @@ DEFAULT_WEEK: dict[int, list[tuple[dt.time, dt.time]]] = {
 }
 
 
+def default_duration(durations: Sequence[int]) -> int:
+    """The session length a booking page starts with: 30 minutes where the program allows
+    it, else its first length."""
+    return 30 if 30 in durations else durations[0]
+
+
 class Reason(StrEnum):
     """Why a slot cannot be booked, as one named state (pages word it with :func:`explain`)."""
 

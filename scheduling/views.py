@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from programs.models import Group, Match, Session
 from programs.viewing_zone import chosen_zone, view_in
-from scheduling import availability, presenters, selectors, services
+from scheduling import availability, policy, presenters, selectors, services
 from scheduling.engine import SchedulingError
 from scheduling.forms import ConfirmForm, WizardForm, parse_occurrences
 
@@ -34,15 +34,12 @@ def _wizard_basics(request, data: dict, program, reschedule: Session | None):
     # The booking pages render in the zone chosen in the wizard (remembered), else the profile's.
     time_zone = view_in(chosen_zone(request, data.get("tz")))
     duration = data.get("duration") or (
-        reschedule.duration_minutes if reschedule else _default_duration(program)
+        reschedule.duration_minutes
+        if reschedule
+        else policy.default_duration(program.allowed_durations)
     )
     now = timezone.now()
     return time_zone, duration, now, now.astimezone(ZoneInfo(time_zone)).date()
-
-
-def _default_duration(program) -> int:
-    durations = program.allowed_durations
-    return 30 if 30 in durations else durations[0]
 
 
 def _month_bounds(month: str | None, today: dt.date) -> tuple[dt.date, dt.date]:

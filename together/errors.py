@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from programs.errors import DomainError
+from scheduling.engine import SchedulingError
 
 # 422 for a rule's refusal of well-formed input, so 400 always means the request itself was
 # malformed (what a client can fix by reading the schema).
@@ -76,6 +77,9 @@ def api_exception_handler(exc, context):
             error_body(exc.message, exc.kind, exc.field, errors),
             status=STATUS_BY_KIND[exc.kind],
         )
+    if isinstance(exc, SchedulingError):
+        # The pure engine's refusal (a range it will not compute): a rule, not a bad request.
+        return Response(error_body(str(exc), "refused"), status=STATUS_BY_KIND["refused"])
     if isinstance(exc, DjangoValidationError):
         exc = drf_exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages
@@ -121,6 +125,8 @@ def refusals_shown(template: str = "errors/refused.html"):
                 return render(
                     request, template, {"message": exc.message, "field": exc.field}, status=status
                 )
+            except SchedulingError as exc:
+                return render(request, template, {"message": str(exc), "field": None}, status=422)
             except DjangoValidationError as exc:
                 message = " ".join(exc.messages)
                 return render(request, template, {"message": message, "field": None}, status=400)

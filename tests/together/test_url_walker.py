@@ -257,6 +257,7 @@ def test_no_page_or_api_shows_or_changes_another_organizations_or_programs_rows(
             links,
             problems,
         )
+    print(f"\n{prober}: {len(urls)} URLs x GET, form POST, JSON POST")
     assert problems == []
     assert _fingerprint() == before
     assert len(urls) >= 40  # every pattern was walked, not a handful
@@ -351,6 +352,7 @@ def test_no_admin_page_shows_or_changes_another_organizations_or_programs_rows(
                 links,
                 problems,
             )
+    print(f"\n{prober}: {len(urls)} admin URLs (GET; change and delete pages also POST)")
     assert problems == []
     assert _fingerprint() == before
     assert len(urls) >= 60

@@ -23,7 +23,10 @@ from programs.models import (
     AvailabilitySettings,
     BookingRules,
     DateOverride,
+    Group,
+    GroupMember,
     MailboxHours,
+    OptionalMember,
     Organization,
     Program,
     TimeOff,
@@ -312,3 +315,24 @@ def booking_rules_set(
         people = User.objects.filter(organization=organization)
     bump_busy_versions(people.values_list("pk", flat=True))
     return row
+
+
+@transaction.atomic
+def group_member_set_optional(*, group: Group, user: User, optional: bool, by: User) -> None:
+    """The facilitator marks a member optional (or required again). Only the facilitator may,
+    and only for a member of the group; the facilitator stays required."""
+    if by.pk != group.facilitator_id:
+        raise ValidationError("Only the group's facilitator can mark members optional.")
+    if not GroupMember.objects.filter(group=group, user=user).exists():
+        raise ValidationError("That person is not in this group.")
+    if user.pk == group.facilitator_id and optional:
+        raise ValidationError("The facilitator is always required.")
+    if optional:
+        OptionalMember.objects.get_or_create(group=group, user=user)
+    else:
+        OptionalMember.objects.filter(group=group, user=user).delete()
+    bump_busy_versions(GroupMember.objects.filter(group=group).values_list("user_id", flat=True))
+
+
+def optional_member_ids(group: Group) -> frozenset[int]:
+    return frozenset(OptionalMember.objects.filter(group=group).values_list("user_id", flat=True))

@@ -581,3 +581,21 @@ class MailboxHours(models.Model):
 
     def __str__(self) -> str:
         return f"Mailbox hours of {self.user}"
+
+
+class OptionalMember(models.Model):
+    """A group member the facilitator marked optional: the heat map's "all required free"
+    and a booking's hours check leave them out. Everyone not listed is required."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="optional_members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="optional_in_groups"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "user"], name="optional_member_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} optional in {self.group}"

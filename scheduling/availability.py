@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from django.core.cache import cache
 from django.utils import timezone
 
+from programs.availability import optional_member_ids
 from programs.busy_versions import busy_versions
 from programs.models import Group, Match, Session, User
 from scheduling import engine, policy
@@ -403,6 +404,8 @@ class HeatCellView:
     # engine's rule is that unknown is never free), shown as their own state.
     unknown: int
     level: int  # 0 = everyone free ... 4 = (nearly) everyone busy
+    # No required member is busy, outside their hours or away (optional ones may be).
+    required_free: bool = True
 
 
 @dataclass
@@ -414,6 +417,7 @@ class HeatView:
     # (time of day, [cell or None for each day])
     rows: list[tuple[dt.time, list[HeatCellView | None]]]
     members: list[User]
+    optional_ids: frozenset[int] = frozenset()
 
 
 def group_heat_map(
@@ -437,7 +441,11 @@ def group_heat_map(
     calendars = calendars_of(members, start, end, exclude_session=exclude_session)
     sessions = booked_sessions_of(members, start, end, exclude_session=exclude_session)
     rules = policy.policy_for(
-        program=group.program, users=members, first_day=week_start, last_day=last_day
+        program=group.program,
+        users=members,
+        first_day=week_start,
+        last_day=last_day,
+        optional=optional_member_ids(group),
     )
     request = rules.slot_request(
         first_day=week_start,
@@ -486,6 +494,7 @@ def group_heat_map(
             away_names=[names[u.pk] for u in members if u.pk in away_ids],
             unknown=len(unknown_ids),
             level=0 if away == 0 else min(4, 1 + (away * 4 - 1) // max(1, cell.total)),
+            required_free=not ((busy_ids | outside_ids) - rules.optional),
         )
     # Rows only for times some member can be booked on some day of the week: a row where
     # everyone is outside their hours every day (the small hours) says nothing.
@@ -500,6 +509,7 @@ def group_heat_map(
         times=times,
         rows=rows,
         members=members,
+        optional_ids=rules.optional,
     )
 
 

@@ -136,3 +136,31 @@ def _int(raw) -> int:
         return int(raw)
     except (TypeError, ValueError):
         raise ValidationError("That time off no longer exists.") from None
+
+
+@login_required
+@require_POST
+def group_member_optional(request: HttpRequest, group_id: int) -> HttpResponse:
+    """The facilitator marks a member optional or required (the heat map's Members list)."""
+    from django.urls import reverse
+
+    from programs.models import User
+    from scheduling import selectors
+
+    group = selectors.group_for_member(user=request.user, group_id=group_id)
+    try:
+        member = User.objects.filter(pk=_int(request.POST.get("member"))).first()
+        if member is None:
+            raise ValidationError("That person is not in this group.")
+        hours.group_member_set_optional(
+            group=group,
+            user=member,
+            optional=request.POST.get("optional") == "yes",
+            by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        state = "optional" if request.POST.get("optional") == "yes" else "required"
+        messages.success(request, f"{member.display_name} is {state} now.")
+    return redirect(reverse("group_book", args=[group.pk]))

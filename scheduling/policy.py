@@ -166,6 +166,8 @@ class BookingPolicy:
     program: Program
     rules: Rules
     people: dict[int, PersonHours] = field(default_factory=dict)
+    # Group members the facilitator marked optional: their hours do not stop a booking.
+    optional: frozenset[int] = frozenset()
 
     def participants(
         self,
@@ -288,6 +290,8 @@ class BookingPolicy:
         # Everyone else before the booker: "outside Ben's hours" says more than "yours".
         ordered = sorted(users, key=lambda u: u.pk == booker.pk)
         for user in ordered:
+            if user.pk in self.optional and user.pk != booker.pk:
+                continue
             code = result.state_codes[result.participant_ids.index(user.pk)][index]
             zone = booker_tz if user.pk == booker.pk else user.time_zone
             reason = self.hours_reason(
@@ -299,7 +303,12 @@ class BookingPolicy:
 
 
 def policy_for(
-    *, program: Program, users: Iterable[User], first_day: dt.date, last_day: dt.date
+    *,
+    program: Program,
+    users: Iterable[User],
+    first_day: dt.date,
+    last_day: dt.date,
+    optional: frozenset[int] = frozenset(),
 ) -> BookingPolicy:
     """The policy for these people booking in ``program`` between these dates (anyone's).
 
@@ -315,6 +324,7 @@ def policy_for(
         program=program,
         rules=Rules.of(program),
         people={pk: person_hours(s) for pk, s in stored.items()},
+        optional=optional,
     )
 
 

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from django.db import transaction
 from django.utils import timezone
 
+from programs.availability import optional_member_ids
 from programs.busy_versions import bump_busy_versions
 from programs.models import (
     Group,
@@ -198,6 +199,12 @@ def policy_of(match_or_group: MatchOrGroup, users: list[User], starts: list[dt.d
         users=users,
         first_day=min(days) - dt.timedelta(days=1),
         last_day=max(days) + dt.timedelta(days=1),
+        # A group's optional members (the facilitator's choice) do not hold a booking back.
+        optional=(
+            optional_member_ids(match_or_group)
+            if isinstance(match_or_group, Group)
+            else frozenset()
+        ),
     )
 
 

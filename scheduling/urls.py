@@ -8,6 +8,11 @@ urlpatterns = [
     path("matches/<int:match_id>/done/", views.match_mark_done, name="match_mark_done"),
     path("groups/<int:group_id>/book/", views.group_book, name="group_book"),
     path("groups/<int:group_id>/book/confirm/", views.group_confirm, name="group_confirm"),
+    path(
+        "groups/<int:group_id>/optional/",
+        my_availability.group_member_optional,
+        name="group_member_optional",
+    ),
     path("sessions/", views.session_list, name="session_list"),
     path("sessions/<int:session_id>/", views.session_detail, name="session_detail"),
     path("sessions/<int:session_id>/cancel/", views.session_cancel, name="session_cancel"),

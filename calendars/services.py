@@ -18,7 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from calendars import busy
+from calendars import busy, hooks
 from calendars.errors import (
     ApplicationCredentialsError,
     NeedsReconnectError,
@@ -239,7 +239,6 @@ def connection_upsert(*, user: User, grant: GrantedAccount) -> CalendarConnectio
             existing = CalendarConnection(
                 user=user, provider=grant.provider, account_email=grant.account_email.lower()
             )
-        was_broken = existing.status == CalendarConnection.Status.NEEDS_RECONNECT
         existing.access_token = grant.access_token
         existing.refresh_token = grant.refresh_token or existing.refresh_token
         existing.token_expires_at = grant.expires_at
@@ -251,20 +250,13 @@ def connection_upsert(*, user: User, grant: GrantedAccount) -> CalendarConnectio
         existing.last_error = ""
         existing.save()
         bump_busy_versions([user.pk])
-        if was_broken:
-            # Journey 7: invite writes that waited for this reconnect go out now.
-            transaction.on_commit(lambda: _resume_invites([user.pk]))
+        # Journey 7: invite writes that waited for this reconnect go out now. Always, not only
+        # when the connection had been marked broken: a write can be refused by a token the
+        # connection has not been marked for yet, and resuming is harmless when nothing waits.
+        transaction.on_commit(lambda: hooks.write_access_restored([user.pk]))
     connection_refresh_calendars(connection=existing)
     sync_enqueue_connection(connection_id=existing.pk)
     return existing
-
-
-def _resume_invites(user_ids: Iterable[int]) -> None:
-    try:
-        from scheduling.services import invites_resume
-    except ImportError:  # booking not installed: nothing waits
-        return
-    invites_resume(user_ids=user_ids)
 
 
 def connection_refresh_calendars(*, connection: CalendarConnection) -> list[ConnectedCalendar]:
@@ -777,7 +769,9 @@ def _activate(*, integration: OrganizationIntegration, admin: User) -> None:
         # Invites that waited for the organization's grant (members booking through it) go
         # out now, as after a personal reconnect.
         transaction.on_commit(
-            lambda: _resume_invites(members_covered_by(integration).values_list("pk", flat=True))
+            lambda: hooks.write_access_restored(
+                members_covered_by(integration).values_list("pk", flat=True)
+            )
         )
 
 

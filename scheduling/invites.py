@@ -85,6 +85,9 @@ def invite_deliver(*, invite_id: int, final_attempt: bool = False) -> SessionInv
     if invite.state != SessionInvite.State.PENDING:
         return invite
     session = invite.session
+    # An invite already bound to a calendar has been through an attempt that may have written
+    # the event and lost the answer (event_id still empty): a cancel must look for it.
+    maybe_written = invite.channel == SessionInvite.Channel.CALENDAR
     _bump_attempts(invite)
     try:
         if invite.channel == SessionInvite.Channel.UNDECIDED:
@@ -92,7 +95,7 @@ def invite_deliver(*, invite_id: int, final_attempt: bool = False) -> SessionInv
         elif invite.channel == SessionInvite.Channel.CALENDAR:
             _check_target(invite, session)
         if invite.channel == SessionInvite.Channel.CALENDAR:
-            _deliver_by_calendar(invite, session)
+            _deliver_by_calendar(invite, session, maybe_written=maybe_written)
         else:
             _deliver_by_email(invite, session)
     except TemporaryProviderError as error:
@@ -135,6 +138,22 @@ def invite_deliver(*, invite_id: int, final_attempt: bool = False) -> SessionInv
         )
     invite.refresh_from_db()
     return invite
+
+
+def invite_record_failure(*, invite_id: int, error: BaseException) -> None:
+    """The task's last word when something escaped ``invite_deliver``: a pending invite that
+    waits for nobody becomes failed, with a sentence and Retry; anything else is left alone."""
+    logger.error("invite %s: the task failed: %r", invite_id, error)
+    SessionInvite.objects.filter(
+        pk=invite_id,
+        state=SessionInvite.State.PENDING,
+        waiting_for=SessionInvite.WaitingFor.NOBODY,
+    ).update(
+        state=SessionInvite.State.FAILED,
+        notice=UNEXPECTED,
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+        updated_at=timezone.now(),
+    )
 
 
 UNEXPECTED = (
@@ -307,12 +326,23 @@ def _fall_back_to_email(invite: SessionInvite, session: Session, error: Exceptio
     return invite
 
 
-def _deliver_by_calendar(invite: SessionInvite, session: Session) -> None:
+def _deliver_by_calendar(
+    invite: SessionInvite, session: Session, *, maybe_written: bool = False
+) -> None:
     target = _target_from_invite(invite)
     provider = _provider(target)
     if session.status == Session.Status.CANCELLED:
         if invite.event_id:
             provider.delete_event(calendar_id=invite.calendar_id, event_id=invite.event_id)
+        elif maybe_written:
+            # An earlier attempt may have created the event and lost the answer (a dropped
+            # connection, a killed worker): take back whatever that key made, so a cancelled
+            # session never stays in the calendar.
+            provider.delete_by_key(
+                calendar_id=invite.calendar_id,
+                idempotency_key=invite.idempotency_key,
+                event=event_spec_for(session),
+            )
         return
     spec = event_spec_for(session)
     if invite.event_id:

@@ -704,3 +704,36 @@ def invites_resume(*, user_ids: Iterable[int]) -> int:
     for invite_id in waiting:
         _send_to_worker(invite_id)
     return len(waiting)
+
+
+def invites_sweep(*, now: dt.datetime | None = None) -> int:
+    """Re-queue every invite that should be moving but is not: nothing waits for a person, and
+    nothing has touched it for ``INVITE_STUCK_AFTER_SECONDS``. Returns how many were queued.
+
+    A message can vanish between commit and delivery (Redis killed without persistence, a
+    broker outage at enqueue time, a worker SIGKILLed while it held the task past the broker's
+    visibility timeout). Each attempt bumps ``updated_at`` when it starts, and Celery's own
+    retries come back within the backoff cap, so an invite untouched for longer than that is
+    one no worker is working on: delivering it again is harmless (idempotent writes).
+    """
+    from django.conf import settings
+
+    now = now or timezone.now()
+    stale_before = now - dt.timedelta(seconds=settings.INVITE_STUCK_AFTER_SECONDS)
+    stuck = list(
+        SessionInvite.objects.filter(
+            state=SessionInvite.State.PENDING,
+            waiting_for=SessionInvite.WaitingFor.NOBODY,
+            updated_at__lt=stale_before,
+            session__status__in=[Session.Status.SCHEDULED, Session.Status.CANCELLED],
+        ).values_list("pk", flat=True)
+    )
+    for invite_id in stuck:
+        logger.warning("invite %s was stuck pending; queued again", invite_id)
+        _send_to_worker(invite_id)
+    return len(stuck)
+
+
+def invites_resume_for(user_ids: list[int]) -> int:
+    """The calendars hook (calendars.hooks.on_write_access_restored) calls this."""
+    return invites_resume(user_ids=user_ids)

@@ -190,6 +190,16 @@ else:
 CELERY_RESULT_BACKEND = None
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # With acks_late, a task whose worker was SIGKILLed is redelivered once Redis's visibility
+    # timeout passes (kombu's default: an hour). It must stay longer than the longest task
+    # runs (else a healthy long task is delivered twice); invite writes bound their own calls
+    # by CALENDAR_HTTP_TIMEOUT, and the invite sweep (INVITE_STUCK_AFTER_SECONDS) catches
+    # anything the broker itself lost.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _env_int(
+            "CELERY_VISIBILITY_TIMEOUT_SECONDS", default=15 * 60, minimum=10
+        ),
+    }
 else:
     # The embedded default needs no broker server: kombu's filesystem transport keeps the
     # queue in a project folder. The web process still runs its tasks eagerly (below); the
@@ -415,6 +425,14 @@ CELERY_BEAT_SCHEDULE["calendars-sync-all"] = {
         default=60 * 60 if CALENDAR_PUSH_URL else 10 * 60,
         minimum=5,
     ),
+}
+# An invite nothing has touched for this long, and that waits for nobody, is queued again by
+# the sweep: its message was lost (broker crash, killed worker). Longer than the longest
+# Celery backoff (scheduling.tasks: 300 s) so an invite waiting for its retry is left alone.
+INVITE_STUCK_AFTER_SECONDS = _env_int("INVITE_STUCK_AFTER_SECONDS", default=10 * 60, minimum=1)
+CELERY_BEAT_SCHEDULE["scheduling-invites-sweep"] = {
+    "task": "scheduling.tasks.invites_sweep",
+    "schedule": _env_int("INVITE_SWEEP_INTERVAL_SECONDS", default=2 * 60, minimum=1),
 }
 # Reminder emails for sessions starting within the next day; each person once per start time,
 # so running it more often than needed (or twice) sends nothing twice.

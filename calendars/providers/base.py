@@ -98,6 +98,11 @@ class CalendarProvider(Protocol):
         """Delete; an event that is already gone counts as deleted."""
         ...
 
+    def delete_by_key(self, *, calendar_id: str, idempotency_key: str, event: EventSpec) -> None:
+        """Delete whatever an earlier ``create_event`` with this key may have made, when its
+        answer (and so the event's id) was lost; nothing there counts as deleted."""
+        ...
+
     def revoke(self) -> None: ...
 
 

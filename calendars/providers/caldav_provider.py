@@ -167,11 +167,14 @@ class CalDAVProvider:
         calendar = self._calendar(calendar_id)
         try:
             calendar.event_by_uid(uid)
-            return WrittenEvent(event_id=uid, conference_url=event.conference_url)
         except caldav_error.NotFoundError:
             pass
         except (caldav_error.DAVError, niquests.exceptions.RequestException, OSError) as exc:
             raise _mapped(exc) from None
+        else:
+            # An earlier attempt made it, perhaps with what the session was then: write what
+            # it is now, so a reschedule after a lost create still lands.
+            return self.update_event(calendar_id=calendar_id, event_id=uid, event=event)
         self._call(calendar.save_event, self._ical(uid, event))
         return WrittenEvent(event_id=uid, conference_url=event.conference_url)
 
@@ -190,6 +193,9 @@ class CalDAVProvider:
             return
         except (caldav_error.DAVError, niquests.exceptions.RequestException, OSError) as exc:
             raise _mapped(exc) from None
+
+    def delete_by_key(self, *, calendar_id: str, idempotency_key: str, event: EventSpec) -> None:
+        self.delete_event(calendar_id=calendar_id, event_id=self._uid(idempotency_key))
 
     def revoke(self) -> None:
         # App passwords are revoked by the person at their provider; we only forget ours.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import http.client
 import json
 import logging
 from collections.abc import Callable
@@ -189,7 +190,7 @@ class GoogleProvider:
             client_options={"api_endpoint": settings.GOOGLE_CALENDAR_API_ENDPOINT},
         )
 
-    def _execute(self, request):
+    def _execute(self, request, *, retries: int | None = None):
         def once():
             try:
                 return request.execute(num_retries=0)
@@ -199,10 +200,17 @@ class GoogleProvider:
                 raise map_refresh_error(exc) from None
             except google.auth.exceptions.TransportError:
                 raise TemporaryProviderError("Google unreachable") from None
-            except (TimeoutError, httplib2.HttpLib2Error, OSError) as exc:
+            except (
+                TimeoutError,
+                httplib2.HttpLib2Error,
+                OSError,
+                # A connection dropped mid-answer (IncompleteRead, RemoteDisconnected's
+                # relatives): the write may or may not have happened; the next attempt finds out.
+                http.client.HTTPException,
+            ) as exc:
                 raise TemporaryProviderError(f"Google unreachable: {type(exc).__name__}") from None
 
-        result = call_with_retries(once)
+        result = call_with_retries(once, retries=retries)
         token = getattr(self.credentials, "token", None)
         if self.on_refresh and token != self._token_before:
             self._token_before = token
@@ -399,15 +407,16 @@ class GoogleProvider:
             resp = self._execute(
                 self._service.events().insert(
                     calendarId=calendar_id, body=body, conferenceDataVersion=1, sendUpdates="all"
-                )
+                ),
+                retries=0,
             )
         except PermanentProviderError as exc:
-            # 409: an earlier attempt already created it (perhaps its answer was lost).
+            # 409: an earlier attempt already created it (perhaps its answer was lost), maybe
+            # with what the session was then. Write what it is now, so the calendar converges
+            # on the latest version (a reschedule after a lost create still lands).
             if "409" not in str(exc):
                 raise
-            resp = self._execute(
-                self._service.events().get(calendarId=calendar_id, eventId=event_id)
-            )
+            return self.update_event(calendar_id=calendar_id, event_id=event_id, event=event)
         return self._written(resp)
 
     def update_event(self, *, calendar_id: str, event_id: str, event: EventSpec) -> WrittenEvent:
@@ -418,7 +427,8 @@ class GoogleProvider:
                 body=self._body(event),
                 conferenceDataVersion=1,
                 sendUpdates="all",
-            )
+            ),
+            retries=0,
         )
         return self._written(resp)
 
@@ -427,7 +437,8 @@ class GoogleProvider:
             self._execute(
                 self._service.events().delete(
                     calendarId=calendar_id, eventId=event_id, sendUpdates="all"
-                )
+                ),
+                retries=0,
             )
         except PermanentProviderError as exc:
             if "404" in str(exc) or "410" in str(exc):
@@ -435,6 +446,10 @@ class GoogleProvider:
             raise
         except SyncTokenExpiredError:  # 410 Gone on delete: already deleted
             return
+
+    def delete_by_key(self, *, calendar_id: str, idempotency_key: str, event: EventSpec) -> None:
+        # The id is ours (derived from the key), so a lost create is found without a search.
+        self.delete_event(calendar_id=calendar_id, event_id=event_id_for(idempotency_key))
 
     def revoke(self) -> None:
         token = getattr(self.credentials, "refresh_token", None) or getattr(

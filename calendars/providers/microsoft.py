@@ -141,7 +141,7 @@ class MicrosoftProvider:
         self._session = ProviderSession()
         self._token: str | None = None
 
-    def _request(self, method: str, url: str, **kwargs) -> dict:
+    def _request(self, method: str, url: str, *, retries: int | None = None, **kwargs) -> dict:
         if not url.startswith("http"):
             url = self.base + url
         retried_auth = False
@@ -170,7 +170,7 @@ class MicrosoftProvider:
                 raise map_response(resp)
             return resp.json() if resp.content else {}
 
-        return call_with_retries(once)
+        return call_with_retries(once, retries=retries)
 
     def account_email(self) -> str:
         me = self._request("GET", self.root)
@@ -383,8 +383,22 @@ class MicrosoftProvider:
             uuid.UUID(bytes=hashlib.sha256(idempotency_key.encode()).digest()[:16])
         )
         body = {**self._body(event), "transactionId": transaction_id}
-        resp = self._request("POST", self._events_url(calendar_id), json=body)
+        # Writes are retried by the invite task alone (one retry layer, no inline sleeps).
+        resp = self._request("POST", self._events_url(calendar_id), json=body, retries=0)
+        if _differs(resp, event):
+            # A replayed transactionId answers with the event an earlier attempt made, as the
+            # session was then (its answer was lost, and it has been rescheduled since):
+            # bring it to what the session is now.
+            return self.update_event(calendar_id=calendar_id, event_id=resp["id"], event=event)
         return self._written(resp)
+
+    def delete_by_key(self, *, calendar_id: str, idempotency_key: str, event: EventSpec) -> None:
+        # Graph cannot look an event up by transactionId: replaying the create returns the
+        # event an earlier attempt made (or makes it now), and then it goes.
+        written = self.create_event(
+            calendar_id=calendar_id, event=event, idempotency_key=idempotency_key
+        )
+        self.delete_event(calendar_id=calendar_id, event_id=written.event_id)
 
     def _events_url(self, calendar_id: str) -> str:
         if calendar_id in {"", "calendar", "primary"}:
@@ -392,12 +406,14 @@ class MicrosoftProvider:
         return f"{self.root}/calendars/{calendar_id}/events"
 
     def update_event(self, *, calendar_id: str, event_id: str, event: EventSpec) -> WrittenEvent:
-        resp = self._request("PATCH", f"{self.root}/events/{event_id}", json=self._body(event))
+        resp = self._request(
+            "PATCH", f"{self.root}/events/{event_id}", json=self._body(event), retries=0
+        )
         return self._written(resp)
 
     def delete_event(self, *, calendar_id: str, event_id: str) -> None:
         try:
-            self._request("DELETE", f"{self.root}/events/{event_id}")
+            self._request("DELETE", f"{self.root}/events/{event_id}", retries=0)
         except PermanentProviderError as exc:
             if "404" in str(exc):
                 return
@@ -407,6 +423,16 @@ class MicrosoftProvider:
         # Graph has no token revocation for an app's delegated grant; revokeSignInSessions
         # would sign the person out everywhere. Disconnect deletes our tokens instead.
         return None
+
+
+def _differs(resp: dict, event: EventSpec) -> bool:
+    """Whether Graph's answer to a create holds another version of the session."""
+    try:
+        start, end = _parse(resp["start"]), _parse(resp["end"])
+    except (KeyError, ValueError, TypeError):
+        return False
+    wanted = (event.start.replace(microsecond=0), event.end.replace(microsecond=0), event.title)
+    return (start, end, resp.get("subject", event.title)) != wanted
 
 
 def _graph_time(value: dt.datetime) -> str:

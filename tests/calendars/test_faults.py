@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
 from calendars import selectors, services
+from calendars.errors import TemporaryProviderError
 from calendars.models import CalendarConnection, OrganizationIntegration
 from calendars.providers.base import EventSpec
 from tests.calendars.test_domain_wide import admin_consent
@@ -40,6 +42,12 @@ def test_a_google_write_whose_answer_is_lost_is_not_doubled(
         kind="timeout_after_write", times=1, seconds=3, account="alice@northwind.example"
     )
     start = timezone.now().replace(microsecond=0) + dt.timedelta(days=3)
+    # Writes are not retried inline (the invite task is the one retry layer): the lost answer
+    # is a temporary failure, and the task's next attempt finds the event already there.
+    with pytest.raises(TemporaryProviderError):
+        provider.create_event(
+            calendar_id=target.calendar_id, event=_spec(start), idempotency_key="lost-1"
+        )
     written = provider.create_event(
         calendar_id=target.calendar_id, event=_spec(start), idempotency_key="lost-1"
     )
@@ -60,6 +68,10 @@ def test_a_graph_write_whose_answer_is_lost_is_not_doubled(
     provider = target.provider()
     emulator.fault(kind="timeout_after_write", times=1, seconds=3, account="carol@contoso.example")
     start = timezone.now().replace(microsecond=0) + dt.timedelta(days=3)
+    with pytest.raises(TemporaryProviderError):
+        provider.create_event(
+            calendar_id=target.calendar_id, event=_spec(start), idempotency_key="lost-2"
+        )
     provider.create_event(
         calendar_id=target.calendar_id, event=_spec(start), idempotency_key="lost-2"
     )
@@ -95,6 +107,7 @@ def test_reconnecting_resumes_invite_writes_that_waited(
     connect_google(client, emulator)
     connection = CalendarConnection.objects.get(user=alice_mentee)
     CalendarConnection.objects.filter(pk=connection.pk).update(status="needs_reconnect")
+    resumed.clear()  # every connect resumes (harmless when nothing waits); this one matters
     back = emulator.consent(
         start_connect(client, reconnect=connection.pk), account="alice@northwind.example"
     )

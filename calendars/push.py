@@ -187,6 +187,10 @@ def google_message_receive(
     404 for a channel we do not know (stopped, or never ours); 403 when the token does not
     match. Safe to call twice with the same message: its number is remembered.
     """
+    if state == "sync":
+        # The channel's first message only says it is set up, and it may arrive before the
+        # watch answer has been recorded: nothing to check, nothing to do.
+        return 200
     channel = PushChannel.objects.filter(channel_id=channel_id).first()
     if channel is None:
         return 404
@@ -202,8 +206,8 @@ def google_message_receive(
         updated = PushChannel.objects.filter(pk=channel.pk, last_message__lt=message).update(
             last_message=message
         )
-    if not updated or state == "sync":
-        return 200  # a repeat, or the channel's first message: nothing changed yet
+    if not updated:
+        return 200  # a repeat: handled already
     push_mark_dirty(channel=channel)
     return 200
 

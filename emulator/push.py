@@ -74,6 +74,7 @@ class GooglePush:
         self.channels: dict[str, Channel] = {}
         self.drop = 0
         self.dropped = 0
+        self.in_flight = 0
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
         self.http = requests.Session()
@@ -185,7 +186,12 @@ class GooglePush:
             for c in self.channels.values()
             if self._live(c)
         ]
-        return Response.json({"channels": live, "dropped": self.dropped})
+        pending = self.in_flight + sum(
+            1
+            for c in self.channels.values()
+            if self._live(c) and (c.delivered or self._latest(c.calendar) > c.seen_seq)
+        )
+        return Response.json({"channels": live, "dropped": self.dropped, "pending": pending})
 
     # -- delivery ------------------------------------------------------------------------
 
@@ -225,8 +231,13 @@ class GooglePush:
                         channel.delivered.append("exists")
                     while channel.delivered:
                         due.append((channel, channel.delivered.pop(0)))
+                self.in_flight += len(due)
             for channel, state in due:
-                self._deliver(channel, state)
+                try:
+                    self._deliver(channel, state)
+                finally:
+                    with self.emu.store.lock:
+                        self.in_flight -= 1
 
     def _deliver(self, channel: Channel, state: str) -> None:
         with self.emu.store.lock:

@@ -144,11 +144,10 @@ class CalDAVProvider:
         vevent.add("dtstart", event.start.astimezone(dt.UTC))
         vevent.add("dtend", event.end.astimezone(dt.UTC))
         vevent.add("summary", event.title)
-        description = event.description
+        # The link is in the description already (scheduling's one "Join:" line).
         if event.conference_url:
-            description = f"{description}\n\nJoin: {event.conference_url}".strip()
             vevent.add("url", event.conference_url)
-        vevent.add("description", description)
+        vevent.add("description", event.description)
         if event.location:
             vevent.add("location", event.location)
         vevent.add("organizer", f"mailto:{self.username}")

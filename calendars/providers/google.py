@@ -379,7 +379,7 @@ class GoogleProvider:
         if event.location:
             body["location"] = event.location
         if event.conference_url and event.conferencing != "video":
-            body["description"] = f"{event.description}\n\nJoin: {event.conference_url}".strip()
+            # The link is in the description already (scheduling's one "Join:" line).
             body.setdefault("location", event.conference_url)
         return body
 

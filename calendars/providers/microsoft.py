@@ -347,9 +347,8 @@ class MicrosoftProvider:
     # --- writes -----------------------------------------------------------------------
 
     def _body(self, event: EventSpec) -> dict:
+        # The link is in the description already (scheduling's one "Join:" line).
         content = event.description
-        if event.conference_url and event.conferencing != "video":
-            content = f"{content}\n\nJoin: {event.conference_url}".strip()
         body = {
             "subject": event.title,
             "body": {"contentType": "text", "content": content},

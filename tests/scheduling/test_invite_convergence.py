@@ -287,3 +287,25 @@ def test_an_error_that_escapes_the_service_leaves_a_failed_invite_with_retry(
     assert invite.notice == invites.UNEXPECTED
     assert "server closed" in invite.last_error
     assert Session.objects.get(pk=session.pk).status == Session.Status.SCHEDULED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_custom_link_invite_says_join_once(
+    emulator,  # noqa: F811
+    northwind,
+    alice_and_bob,
+    alice_mentee,
+):
+    integrate_northwind(emulator, northwind)
+    link = "https://meet.example/alice-and-bob"
+    session = book(
+        alice_and_bob,
+        alice_mentee,
+        conferencing=services.Conferencing(kind="custom_link", url=link),
+    )
+    invite = SessionInvite.objects.get(session=session)
+    assert invite.state == SessionInvite.State.SENT
+    store = emulator.server.emulator.store
+    event = store.primary_calendar("alice@northwind.example").events[invite.event_id]
+    assert event.description.count("Join:") == 1
+    assert event.description.count(link) == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import smtplib
 
 from django.conf import settings
 from django.db import transaction
@@ -63,7 +64,32 @@ def event_spec_for(session: Session) -> EventSpec:
     )
 
 
+class MailTemporaryError(Exception):
+    """The mail server did not take the .ics email (disconnected, refused, timed out)."""
+
+
+# What Django's SMTP backend raises when the server is down or drops us: worth retrying.
+MAIL_TEMPORARY = (smtplib.SMTPException, OSError)
+
+
 def invite_deliver(*, invite_id: int, final_attempt: bool = False) -> SessionInvite:
+    """As :func:`_deliver`; a mail server that did not take the .ics email is retried like a
+    provider that did not answer (never a silent pending, never a raw exception)."""
+    try:
+        return _deliver(invite_id=invite_id, final_attempt=final_attempt)
+    except MailTemporaryError as error:
+        invite = SessionInvite.objects.get(pk=invite_id)
+        if final_attempt:
+            return _fail(invite, notice=MAIL_FAILED, error=str(error))
+        _note(invite, notice=MAIL_RETRYING, error=str(error))
+        raise InviteTemporaryFailure(str(error)) from error
+
+
+MAIL_RETRYING = "The invitation email could not be sent just now; Together keeps trying."
+MAIL_FAILED = "The invitation email could not be sent. Press Retry to try again."
+
+
+def _deliver(*, invite_id: int, final_attempt: bool = False) -> SessionInvite:
     """Make the outside world match the session; raise InviteTemporaryFailure to be retried.
 
     What happens when the booker's calendar cannot take the event:
@@ -116,7 +142,7 @@ def invite_deliver(*, invite_id: int, final_attempt: bool = False) -> SessionInv
         return _wait_or_fall_back(invite, session, error)
     except PermanentProviderError as error:
         return _fall_back_to_email(invite, session, error)
-    except InviteTemporaryFailure:
+    except (InviteTemporaryFailure, MailTemporaryError):
         raise
     except Exception as error:
         # Whatever went wrong, a person reads a sentence and can retry; operators get the
@@ -319,6 +345,8 @@ def _fall_back_to_email(invite: SessionInvite, session: Session, error: Exceptio
     invite.save(update_fields=["channel", "notice", "last_error", "waiting_for", "updated_at"])
     try:
         _deliver_by_email(invite, session)
+    except MailTemporaryError:
+        raise  # the invite now goes by email; invite_deliver retries that
     except Exception as mail_error:
         logger.exception("invite %s: the fallback email failed", invite.pk)
         return _fail(invite, notice=UNEXPECTED, error=f"{type(mail_error).__name__}: {mail_error}")
@@ -388,10 +416,19 @@ def _deliver_by_email(invite: SessionInvite, session: Session) -> None:
             now=timezone.now(),
         )
         change = "cancelled" if cancel else locked.pending_change
-        for user in participants:
-            _send_ics_email(
-                session=session, user=user, payload=payload, change=change, notice=locked.notice
-            )
+        try:
+            for user in participants:
+                _send_ics_email(
+                    session=session,
+                    user=user,
+                    payload=payload,
+                    change=change,
+                    notice=locked.notice,
+                )
+        except MAIL_TEMPORARY as error:
+            # Rolls back the SEQUENCE bump: the retry sends this same revision again (mail
+            # clients match it by UID and SEQUENCE, so a second copy replaces the first).
+            raise MailTemporaryError(f"{type(error).__name__}: {error}") from error
         # The notice stays: it says why this went by email.
         SessionInvite.objects.filter(pk=invite.pk).update(
             state=SessionInvite.State.CANCELLED if cancel else SessionInvite.State.SENT,

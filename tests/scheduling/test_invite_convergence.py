@@ -11,11 +11,13 @@ import ast
 import contextlib
 import datetime as dt
 import http.client
+import smtplib
 from pathlib import Path
 from unittest import mock
 
 import pytest
 import time_machine
+from django.core.mail.backends import locmem
 from django.db import DatabaseError
 from django.utils import timezone
 from googleapiclient.http import HttpRequest
@@ -309,3 +311,52 @@ def test_a_custom_link_invite_says_join_once(
     event = store.primary_calendar("alice@northwind.example").events[invite.event_id]
     assert event.description.count("Join:") == 1
     assert event.description.count(link) == 1
+
+
+def smtp_drops_the_first_connection():
+    """The mail server hangs up once (as a restarting Postfix does), then takes mail."""
+    real = locmem.EmailBackend.send_messages
+    dropped = {"done": False}
+
+    def send_messages(self, messages):
+        if not dropped["done"]:
+            dropped["done"] = True
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return real(self, messages)
+
+    return mock.patch.object(locmem.EmailBackend, "send_messages", send_messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_ics_email_the_mail_server_dropped_is_retried_and_sent(
+    alice_and_bob, alice_mentee, mailoutbox
+):
+    with mock.patch(NOT_DELIVERED, autospec=True):
+        session = book(alice_and_bob, alice_mentee)  # nobody is integrated: .ics by email
+    invite = SessionInvite.objects.get(session=session)
+    with smtp_drops_the_first_connection():
+        deliver_once(invite)
+        invite.refresh_from_db()
+        assert invite.state == SessionInvite.State.PENDING
+        assert invite.notice == invites.MAIL_RETRYING
+        assert "SMTPServerDisconnected" in invite.last_error
+        deliver_once(invite)
+    invite.refresh_from_db()
+    assert invite.state == SessionInvite.State.SENT
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        u.email for u in session.participants.all()
+    )
+    # The retry sent the first revision, not a second one.
+    assert all("SEQUENCE:0" in str(m.attachments[0][1]) for m in mailoutbox)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_ics_email_that_cannot_be_sent_fails_with_retry_not_a_raw_error(
+    alice_and_bob, alice_mentee, mailoutbox
+):
+    with smtp_drops_the_first_connection():
+        session = book(alice_and_bob, alice_mentee)  # eager: the one attempt is final
+    invite = SessionInvite.objects.get(session=session)
+    assert invite.state == SessionInvite.State.FAILED
+    assert invite.notice == invites.MAIL_FAILED
+    assert "SMTPServerDisconnected" in invite.last_error

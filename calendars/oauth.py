@@ -260,8 +260,17 @@ def admin_consent_start(session, *, organization_id: int, redirect_uri: str) -> 
         "organization_id": organization_id,
         "created": time.time(),
     }
+    from calendars.providers.microsoft import APP_SCOPES
+
     query = urlencode(
-        {"client_id": settings.MICROSOFT_CLIENT_ID, "redirect_uri": redirect_uri, "state": state}
+        {
+            "client_id": settings.MICROSOFT_CLIENT_ID,
+            # Required (https://learn.microsoft.com/en-us/entra/identity-platform/v2-admin-consent):
+            # /.default grants the application permissions registered for the app.
+            "scope": " ".join(APP_SCOPES),
+            "redirect_uri": redirect_uri,
+            "state": state,
+        }
     )
     return f"{settings.MICROSOFT_AUTHORITY_HOST}/organizations/v2.0/adminconsent?{query}"
 

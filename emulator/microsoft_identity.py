@@ -376,13 +376,28 @@ class MicrosoftIdentity:
                 ),
                 400,
             )
+        scope = req.arg("scope") or ""
+        if not scope:
+            # `scope` is Required on the v2.0 admin consent endpoint ("the permissions being
+            # requested from the application", static /.default or dynamic):
+            # https://learn.microsoft.com/en-us/entra/identity-platform/v2-admin-consent
+            # AADSTS900144 is the identity platform's missing-parameter error.
+            return Response.html(
+                pages.error_page(
+                    brand=BRAND,
+                    title="Sorry, but we're having trouble signing you in.",
+                    message="The request body must contain the following parameter: 'scope'.",
+                    code="AADSTS900144",
+                ),
+                400,
+            )
         txn = ids.token("")
         self.store.pending[txn] = {
             "tenant": tenant.tenant_id if tenant else ex.params["tenant"].lower(),
             "client_id": client.client_id,
             "redirect_uri": redirect_uri,
-            "scopes": (req.arg("scope") or f"{GRAPH}.default").split(),
-            "raw_scope": req.arg("scope") or f"{GRAPH}.default",
+            "scopes": scope.split(),
+            "raw_scope": scope,
             "state": req.arg("state"),
         }
         return self._consent(txn, action=f"/{ex.params['tenant']}/v2.0/adminconsent", admin=True)

@@ -189,10 +189,21 @@ def test_admin_consent_redirects_with_admin_consent_true(emu):
     assert "access_token" in app(emu, LITWARE_TENANT).acquire_token_for_client(scopes=GRAPH_DEFAULT)
 
 
+def test_admin_consent_without_a_scope_is_refused(emu):
+    page = (
+        emu.https(f"/{LITWARE_TENANT}/v2.0/adminconsent")
+        + f"?client_id={MS_CLIENT_ID}&redirect_uri={REDIRECT}&state=xyz"
+    )
+
+    answer = requests.get(page, verify=emu.ca_path, timeout=10)
+
+    assert answer.status_code == 400 and "AADSTS900144" in answer.text
+
+
 def test_a_declined_admin_consent_redirects_with_an_error(emu):
     page = (
         emu.https("/organizations/v2.0/adminconsent")
-        + f"?client_id={MS_CLIENT_ID}&redirect_uri={REDIRECT}&state=abc"
+        + f"?client_id={MS_CLIENT_ID}&scope={GRAPH_DEFAULT[0]}&redirect_uri={REDIRECT}&state=abc"
     )
 
     answer = consent(page, verify=emu.ca_path, account=LITWARE_ADMIN, decision="decline")
@@ -204,7 +215,7 @@ def test_a_declined_admin_consent_redirects_with_an_error(emu):
 def test_a_non_admin_cannot_grant_admin_consent(emu):
     page = (
         emu.https(f"/{LITWARE_TENANT}/v2.0/adminconsent")
-        + f"?client_id={MS_CLIENT_ID}&redirect_uri={REDIRECT}&state=abc"
+        + f"?client_id={MS_CLIENT_ID}&scope={GRAPH_DEFAULT[0]}&redirect_uri={REDIRECT}&state=abc"
     )
 
     answer = consent(page, verify=emu.ca_path, account=LEO_LITWARE)
@@ -215,7 +226,7 @@ def test_a_non_admin_cannot_grant_admin_consent(emu):
 def test_an_admin_of_a_tenant_requiring_approval_can_consent_for_users(emu):
     page = (
         emu.https(f"/{FABRIKAM_TENANT}/v2.0/adminconsent")
-        + f"?client_id={MS_CLIENT_ID}&redirect_uri={REDIRECT}&state=s"
+        + f"?client_id={MS_CLIENT_ID}&scope={GRAPH_DEFAULT[0]}&redirect_uri={REDIRECT}&state=s"
     )
     emu.control.add_account(email="boss@fabrikam.example", admin=True)
     consent(page, verify=emu.ca_path, account="boss@fabrikam.example")

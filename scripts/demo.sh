@@ -32,6 +32,8 @@ export CALENDAR_CA_BUNDLE="$PWD/.emulator/tls/ca.pem"
 # unless told this is local development. Tokens and API calls still go over TLS.
 export GOOGLE_OAUTH_AUTH_URI="http://127.0.0.1:$EMU_PORT/o/oauth2/v2/auth"
 export OAUTHLIB_INSECURE_TRANSPORT=1
+# Microsoft's sign-in page is served there too: the pages' CSP lets forms lead to it.
+export CALENDAR_SIGN_IN_ORIGINS="http://127.0.0.1:$EMU_PORT"
 export GOOGLE_OAUTH_CLIENT_ID=together-demo.apps.googleusercontent.com
 export GOOGLE_OAUTH_CLIENT_SECRET=demo-google-client-secret
 export MICROSOFT_CLIENT_ID=6c1c5a53-4f4e-4b8e-9d1a-7b0f0e2a1d01

@@ -8,6 +8,7 @@ nosniff and Referrer-Policy; these two it does not (Django 5.2 has no CSP suppor
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -20,19 +21,24 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy() -> str:
+def _sign_in_origins() -> tuple[str, ...]:
+    urls = (
+        settings.GOOGLE_OAUTH_AUTH_URI,
+        settings.MICROSOFT_AUTHORITY_HOST,
+        *settings.CALENDAR_SIGN_IN_ORIGINS,
+    )
+    return tuple(sorted({o for o in map(_origin, urls) if o}))
+
+
+@functools.lru_cache(maxsize=8)
+def _policy_for(providers: tuple[str, ...]) -> str:
+    return content_security_policy(providers)
+
+
+def content_security_policy(providers: tuple[str, ...] | None = None) -> str:
     # A form may post to us, and our connect views answer with a redirect to the providers'
     # sign-in pages: form-action covers redirects after a submission, so those origins too.
-    providers = sorted(
-        {
-            o
-            for o in (
-                _origin(settings.GOOGLE_OAUTH_AUTH_URI),
-                _origin(settings.MICROSOFT_AUTHORITY_HOST),
-            )
-            if o
-        }
-    )
+    providers = _sign_in_origins() if providers is None else providers
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
@@ -69,10 +75,12 @@ PERMISSIONS_POLICY = ", ".join(
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        self.csp = content_security_policy()
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", self.csp)
+        # From the settings in force now (tests point the providers at an emulator started
+        # after this middleware was built); one policy string per set of origins.
+        csp = _policy_for(_sign_in_origins())
+        response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response

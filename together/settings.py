@@ -404,6 +404,12 @@ MICROSOFT_AUTHORITY_HOST = env.str(
 MICROSOFT_GRAPH_URL = env.str(
     "MICROSOFT_GRAPH_URL", default=f"{_em}/v1.0" if _em else "https://graph.microsoft.com/v1.0"
 ).rstrip("/")
+# Where people's browsers are sent to sign in, when that is not an endpoint above: the demo
+# serves the emulator's sign-in pages on its plain HTTP port (emulator --browser-base-url).
+# The Content-Security-Policy's form-action allows these origins (together/security.py).
+CALENDAR_SIGN_IN_ORIGINS = env.list("CALENDAR_SIGN_IN_ORIGINS", default=[])
+if CALENDAR_SIGN_IN_ORIGINS and PRODUCTION:
+    raise ImproperlyConfigured("CALENDAR_SIGN_IN_ORIGINS is for the emulator, not production")
 # A CA bundle for provider HTTPS (the emulator's test CA); empty means the system store.
 CALENDAR_CA_BUNDLE = env.str("CALENDAR_CA_BUNDLE", default="")
 CALENDAR_HTTP_TIMEOUT = _env_int("CALENDAR_HTTP_TIMEOUT", default=20, minimum=1)

@@ -38,6 +38,17 @@ def test_every_page_carries_a_strict_content_security_policy(client, db, url):
     assert "geolocation=()" in response.headers["Permissions-Policy"]
 
 
+def test_forms_may_lead_to_the_sign_in_pages_in_force_now(client, db, settings):
+    # Connect Google/Outlook answer a form post with a redirect to the provider's sign-in page;
+    # form-action must name where that is now (an emulator started after start-up, the
+    # demo's plain-HTTP sign-in port), or the browser silently stays on My Calendar.
+    settings.GOOGLE_OAUTH_AUTH_URI = "https://127.0.0.1:44107/o/oauth2/v2/auth"
+    settings.CALENDAR_SIGN_IN_ORIGINS = ["http://127.0.0.1:8765"]
+    policy = _directives(client.get(reverse("login")).headers["Content-Security-Policy"])
+    assert "https://127.0.0.1:44107" in policy["form-action"]
+    assert "http://127.0.0.1:8765" in policy["form-action"]
+
+
 def test_the_signed_in_pages_carry_it_too(client, alice_and_bob, alice_mentee):
     client.force_login(alice_mentee)
     for url in [reverse("home"), reverse("calendars:my_calendar")]:

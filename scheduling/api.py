@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -17,21 +17,45 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from programs import dates, zones
+from programs.errors import Refused
 from programs.models import Session, SessionSeries
 from scheduling import availability, policy, presenters, selectors, services
-from scheduling.engine import MAX_RANGE_DAYS, SchedulingError
+from scheduling.engine import MAX_RANGE_DAYS
+from together.errors import ErrorSerializer
 
 # --- Serializers ------------------------------------------------------------------------
 
 
-def _valid_time_zone(value: str) -> str:
-    if value not in services.known_time_zones():
-        raise serializers.ValidationError(f"{value!r} is not a known time zone.")
-    return value
+def _zone_field() -> serializers.ChoiceField:
+    # The schema lists every zone (programs.zones' one rule): a client can read which names
+    # are valid, and any other is a malformed request (400), "localtime" and "Factory" too.
+    return serializers.ChoiceField(
+        choices=sorted(zones.known_zone_names()),
+        required=False,
+        help_text="An IANA time zone, e.g. Europe/London.",
+    )
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+class _SessionTime(serializers.DateTimeField):
+    """A requested session time. One so far off that Python cannot hold it in UTC (year 1 at
+    midnight) is refused like any date outside the years Together schedules in: the date
+    rule's 422 naming the input (programs.dates), not a malformed request."""
+
+    def __init__(self, *args, refused_field: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refused_field = refused_field
+
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except serializers.ValidationError as error:
+            if getattr(error, "get_codes", None) and "overflow" in str(error.get_codes()):
+                raise Refused(
+                    dates.range_message("Session dates"),
+                    field=self.refused_field or self.field_name,
+                ) from None
+            raise
 
 
 class RangeQuerySerializer(serializers.Serializer):
@@ -40,7 +64,7 @@ class RangeQuerySerializer(serializers.Serializer):
         required=False, min_value=1, max_value=MAX_RANGE_DAYS, default=7
     )
     duration = serializers.IntegerField(required=False, min_value=1, max_value=1440)
-    time_zone = serializers.CharField(required=False, max_length=64, validators=[_valid_time_zone])
+    time_zone = _zone_field()
 
 
 class SlotSerializer(serializers.Serializer):
@@ -98,9 +122,9 @@ class HeatMapSerializer(serializers.Serializer):
 
 
 class BookSerializer(serializers.Serializer):
-    start = serializers.DateTimeField(help_text="ISO 8601 with an offset, e.g. 2026-03-03T15:00Z")
+    start = _SessionTime(help_text="ISO 8601 with an offset, e.g. 2026-03-03T15:00Z")
     duration = serializers.IntegerField(min_value=1, max_value=1440)
-    time_zone = serializers.CharField(required=False, max_length=64, validators=[_valid_time_zone])
+    time_zone = _zone_field()
     conferencing = serializers.ChoiceField(
         choices=Session.Conferencing.choices, default=Session.Conferencing.NONE
     )
@@ -118,7 +142,7 @@ class BookSerializer(serializers.Serializer):
 class SeriesSerializer(BookSerializer):
     start = None
     starts = serializers.ListField(
-        child=serializers.DateTimeField(),
+        child=_SessionTime(refused_field="starts"),
         min_length=1,
         max_length=52,
         help_text="Each occurrence's start (already moved or skipped), with an offset.",
@@ -127,9 +151,9 @@ class SeriesSerializer(BookSerializer):
 
 
 class RescheduleSerializer(serializers.Serializer):
-    start = serializers.DateTimeField()
+    start = _SessionTime()
     duration = serializers.IntegerField(required=False, min_value=1, max_value=1440)
-    time_zone = serializers.CharField(required=False, max_length=64, validators=[_valid_time_zone])
+    time_zone = _zone_field()
 
 
 class InviteSerializer(serializers.Serializer):
@@ -183,18 +207,17 @@ class SessionSerializer(serializers.ModelSerializer):
 
 # --- Helpers ----------------------------------------------------------------------------
 
+# Every error body is together.errors.ErrorSerializer (its exception handler writes them).
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Bad input; nothing was written."),
+    400: OpenApiResponse(ErrorSerializer, description="Malformed request; nothing was written."),
+    422: OpenApiResponse(
+        ErrorSerializer,
+        description="Refused by the booking rules (the sentence says why, `field` names the "
+        "input); nothing was written.",
+    ),
     403: OpenApiResponse(ErrorSerializer, description="Not signed in, or CSRF token missing."),
     404: OpenApiResponse(ErrorSerializer, description="No such match, group or session for you."),
 }
-
-
-def _refused(error: Exception) -> Response:
-    if isinstance(error, services.NotAParticipant):
-        raise Http404("Not found.")
-    code = getattr(error, "status_code", status.HTTP_400_BAD_REQUEST)
-    return Response({"detail": str(error)}, status=code)
 
 
 def _range(request, durations: list[int]) -> tuple[dict, str, int, dt.date, dt.date]:
@@ -207,7 +230,11 @@ def _range(request, durations: list[int]) -> tuple[dict, str, int, dt.date, dt.d
         data.get("first_day")
         or timezone.now().astimezone(services.check_time_zone(time_zone)).date()
     )
-    return data, time_zone, duration, first, first + dt.timedelta(days=data["days"] - 1)
+    # Before adding the days: a first day near year 9999 would overflow (programs.dates).
+    dates.check_in_range(first, field="first_day")
+    last = first + dt.timedelta(days=data["days"] - 1)
+    dates.check_in_range(last, field="first_day")
+    return data, time_zone, duration, first, last
 
 
 # --- Views ------------------------------------------------------------------------------
@@ -239,10 +266,7 @@ class MatchAvailabilityApi(APIView):
         _, time_zone, duration, first, last = _range(request, match.program.allowed_durations)
         participant_ids = [match.mentee_id, match.mentor_id]
         versions = availability.payload_versions(participant_ids)
-        try:
-            payload = _availability_payload(match, request.user, time_zone, duration, first, last)
-        except SchedulingError as error:
-            return _refused(error)
+        payload = _availability_payload(match, request.user, time_zone, duration, first, last)
         body = JSONRenderer().render(payload)
         availability.remember_payload(
             match_id=match_id,
@@ -307,17 +331,14 @@ class GroupHeatMapApi(APIView):
     def get(self, request, group_id: int):
         group = selectors.group_for_member(user=request.user, group_id=group_id)
         data, time_zone, duration, first, _ = _range(request, group.program.allowed_durations)
-        try:
-            heat = availability.group_heat_map(
-                group=group,
-                viewer=request.user,
-                time_zone=time_zone,
-                duration=duration,
-                week_start=first,
-                days=data["days"],
-            )
-        except SchedulingError as error:
-            return _refused(error)
+        heat = availability.group_heat_map(
+            group=group,
+            viewer=request.user,
+            time_zone=time_zone,
+            duration=duration,
+            week_start=first,
+            days=data["days"],
+        )
         cells = [
             {
                 "start": c.start,
@@ -356,21 +377,15 @@ def _booking(request, serializer_class) -> tuple[dict, dict]:
 
 def _book(request, owner) -> Response:
     data, common = _booking(request, BookSerializer)
-    try:
-        session = services.session_book(match_or_group=owner, start=data["start"], **common)
-    except (services.BookingRefused, SchedulingError) as error:
-        return _refused(error)
+    session = services.session_book(match_or_group=owner, start=data["start"], **common)
     return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
 
 def _book_series(request, owner) -> Response:
     data, common = _booking(request, SeriesSerializer)
-    try:
-        sessions = services.session_series_book(
-            match_or_group=owner, starts=data["starts"], frequency=data["frequency"], **common
-        )
-    except (services.BookingRefused, SchedulingError) as error:
-        return _refused(error)
+    sessions = services.session_series_book(
+        match_or_group=owner, starts=data["starts"], frequency=data["frequency"], **common
+    )
     return Response(SessionSerializer(sessions, many=True).data, status=status.HTTP_201_CREATED)
 
 
@@ -438,29 +453,30 @@ class SessionRescheduleApi(APIView):
         body = RescheduleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            session = services.session_reschedule(
-                session=session,
-                start=data["start"],
-                by=request.user,
-                duration=data.get("duration"),
-                time_zone=data.get("time_zone"),
-            )
-        except (services.BookingRefused, SchedulingError) as error:
-            return _refused(error)
+        session = services.session_reschedule(
+            session=session,
+            start=data["start"],
+            by=request.user,
+            duration=data.get("duration"),
+            time_zone=data.get("time_zone"),
+        )
         return Response(SessionSerializer(session).data)
 
 
 class _SessionActionApi(APIView):
     service = None
 
-    @extend_schema(request=None, responses={200: SessionSerializer, **ERRORS})
+    @extend_schema(
+        request=None,
+        responses={
+            200: SessionSerializer,
+            409: OpenApiResponse(ErrorSerializer, "The session's state does not allow it"),
+            **ERRORS,
+        },
+    )
     def post(self, request, session_id: int):
         session = selectors.session_for_participant(user=request.user, session_id=session_id)
-        try:
-            session = type(self).service(session=session, by=request.user)
-        except services.BookingRefused as error:
-            return _refused(error)
+        session = type(self).service(session=session, by=request.user)
         return Response(SessionSerializer(session).data)
 
 

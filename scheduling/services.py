@@ -20,14 +20,15 @@ import itertools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
 
+from programs import dates, links, zones
 from programs.availability import optional_member_ids
 from programs.busy_versions import bump_busy_versions
+from programs.errors import Refused
 from programs.models import (
     Group,
     GroupMember,
@@ -49,22 +50,34 @@ SLOT_STEP_MINUTES = policy.STEP_MINUTES
 MatchOrGroup = Match | Group
 
 
-class BookingRefused(ValueError):
-    """A booking request that cannot be honoured; ``str(error)`` is shown to the person."""
-
-    status_code = 400
+class BookingRefused(Refused, ValueError):
+    """A booking request the rules cannot honour; ``str(error)`` is shown to the person.
+    Its HTTP status (422) and the API's body come from together/errors.py, like every
+    domain error's."""
 
 
 class NotAParticipant(BookingRefused):
     """The person is not in the match or group: views answer 404, never say more."""
 
-    status_code = 404
+    kind = "not_found"
 
 
 class SlotTaken(BookingRefused):
     """Someone (or a concurrent request) booked an overlapping session first."""
 
-    status_code = 409
+    kind = "conflict"
+
+
+class SessionStateConflict(BookingRefused):
+    """The session is no longer in a state that allows this (cancelled, already done)."""
+
+    kind = "conflict"
+
+
+def check_in_years(value: dt.datetime, *, field: str = "start") -> None:
+    """Before any arithmetic on a requested time: far-off dates would overflow (programs.dates)."""
+    if not dates.in_range(value):
+        raise BookingRefused(dates.range_message("Session dates"), field=field)
 
 
 @dataclass(frozen=True)
@@ -121,20 +134,24 @@ def check_participant(*, match_or_group: MatchOrGroup, user: User) -> None:
 
 @functools.cache
 def known_time_zones() -> frozenset[str]:
-    # available_timezones() walks the tz database on disk; once per process is enough.
-    return frozenset(available_timezones())
+    # One rule for what a zone is (programs.zones): "localtime" and "Factory" are not.
+    return zones.known_zone_names()
 
 
 def check_time_zone(name: str) -> ZoneInfo:
     if not isinstance(name, str) or name not in known_time_zones():
-        raise BookingRefused(f"{name!r} is not a known time zone, e.g. Europe/London.")
+        raise BookingRefused(
+            f"{name!r} is not a known time zone, e.g. Europe/London.", field="time_zone"
+        )
     return ZoneInfo(name)
 
 
 def check_duration(*, program: Program, duration: int) -> None:
     if duration not in program.allowed_durations:
         allowed = ", ".join(str(d) for d in program.allowed_durations)
-        raise BookingRefused(f"{duration} minutes is not allowed here; choose {allowed}.")
+        raise BookingRefused(
+            f"{duration} minutes is not allowed here; choose {allowed}.", field="duration"
+        )
 
 
 class NotBookable(BookingRefused):
@@ -166,7 +183,8 @@ def check_slot(
     booking window and the program, on the step, inside everyone's hours (the booker's in the
     zone they chose) and nobody away. Asks the engine the question the wizard asked."""
     if start.tzinfo is None or start.utcoffset() is None:
-        raise BookingRefused("The start time needs a time zone offset.")
+        raise BookingRefused("The start time needs a time zone offset.", field="start")
+    check_in_years(start)
     program = rules.program
     check_duration(program=program, duration=duration)
     tz = check_time_zone(time_zone)
@@ -193,6 +211,8 @@ def check_slot(
 
 def policy_of(match_or_group: MatchOrGroup, users: list[User], starts: list[dt.datetime]):
     """The booking policy for these people over the dates of these starts."""
+    for start in starts:
+        check_in_years(start)
     days = [s.astimezone(dt.UTC).date() for s in starts] or [timezone.now().date()]
     return policy.policy_for(
         program=match_or_group.program,
@@ -213,10 +233,10 @@ def check_conferencing(conferencing: Conferencing) -> Conferencing:
     if kind not in Session.Conferencing.values:
         raise BookingRefused(f"Unknown conferencing choice {kind!r}.")
     if kind == Session.Conferencing.CUSTOM_LINK:
-        url = conferencing.url.strip()
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
-            raise BookingRefused("The custom link must be a full http(s):// address.")
+        try:
+            url = links.check_conference_link(conferencing.url)
+        except Refused as error:
+            raise BookingRefused(error.message, field="url") from None
         return Conferencing(kind=kind, url=url)
     if kind == Session.Conferencing.LOCATION:
         location = conferencing.location.strip()
@@ -446,7 +466,8 @@ def session_series_book(
         raise BookingRefused("Choose at least one occurrence.")
     for start in starts:
         if not _aware(start):
-            raise BookingRefused("The start time needs a time zone offset.")
+            raise BookingRefused("The start time needs a time zone offset.", field="starts")
+        check_in_years(start, field="starts")
     ordered = sorted(starts)
     program = match_or_group.program
     users = participants_of(match_or_group)
@@ -530,7 +551,7 @@ def session_reschedule(
     check_session_change(session=session, by=by)
     session = Session.objects.select_for_update().get(pk=session.pk)
     if session.status != Session.Status.SCHEDULED:
-        raise BookingRefused("Only a scheduled session can be rescheduled.")
+        raise SessionStateConflict("Only a scheduled session can be rescheduled.")
     duration = duration or session.duration_minutes
     users = list(session.participants.all())
     owner = _owner_of(session)
@@ -564,7 +585,7 @@ def session_cancel(*, session: Session, by: User, now: dt.datetime | None = None
     check_session_change(session=session, by=by)
     session = Session.objects.select_for_update().get(pk=session.pk)
     if session.status != Session.Status.SCHEDULED:
-        raise BookingRefused("Only a scheduled session can be cancelled.")
+        raise SessionStateConflict("Only a scheduled session can be cancelled.")
     session.status = Session.Status.CANCELLED
     session.cancelled_at = now or timezone.now()
     session.save(update_fields=["status", "cancelled_at", "updated_at"])
@@ -580,9 +601,9 @@ def session_mark_done(*, session: Session, by: User, now: dt.datetime | None = N
     check_session_change(session=session, by=by)
     session = Session.objects.select_for_update().get(pk=session.pk)
     if session.status != Session.Status.SCHEDULED:
-        raise BookingRefused("Only a scheduled session can be marked as done.")
+        raise SessionStateConflict("Only a scheduled session can be marked as done.")
     if session.start > now:
-        raise BookingRefused("A session can be marked as done once it has started.")
+        raise SessionStateConflict("A session can be marked as done once it has started.")
     session.status = Session.Status.COMPLETED
     session.completed_at = now
     session.save(update_fields=["status", "completed_at", "updated_at"])
@@ -602,7 +623,8 @@ def session_record_outside(
     now = now or timezone.now()
     check_participant(match_or_group=match_or_group, user=by)
     if start.tzinfo is None or start.utcoffset() is None:
-        raise BookingRefused("The start time needs a time zone offset.")
+        raise BookingRefused("The start time needs a time zone offset.", field="start")
+    check_in_years(start)
     check_duration(program=match_or_group.program, duration=duration)
     if start > now:
         raise BookingRefused("A session held outside the platform must be in the past.")
@@ -659,7 +681,7 @@ def invite_retry(*, session: Session, by: User) -> SessionInvite:
     check_session_change(session=session, by=by)
     invite = SessionInvite.objects.select_for_update().get(session=session)
     if invite.delivered:
-        raise BookingRefused("This invite has already been sent.")
+        raise SessionStateConflict("This invite has already been sent.")
     invite.state = SessionInvite.State.PENDING
     invite.attempts = 0
     invite.waiting_for = SessionInvite.WaitingFor.NOBODY

@@ -93,11 +93,12 @@ def test_a_series_through_the_api(api, alice_and_bob, _clock):
 @pytest.mark.parametrize(
     ("body", "status"),
     [
-        ({"start": "2026-03-01T15:00:00Z", "duration": 30}, 400),  # past
-        ({"start": "2026-03-03T15:00:00Z", "duration": 20}, 400),  # duration not allowed
+        # The rules' refusals of well-formed requests are 422; malformed requests are 400.
+        ({"start": "2026-03-01T15:00:00Z", "duration": 30}, 422),  # past
+        ({"start": "2026-03-03T15:00:00Z", "duration": 20}, 422),  # duration not allowed
         ({"start": "2026-03-03T15:00:00Z", "duration": 30, "time_zone": "Nowhere/Land"}, 400),
-        ({"start": "2026-03-03T03:00:00Z", "duration": 30}, 400),  # outside bookable hours
-        ({"start": "2027-06-01T15:00:00Z", "duration": 30}, 400),  # outside the range
+        ({"start": "2026-03-03T03:00:00Z", "duration": 30}, 422),  # outside bookable hours
+        ({"start": "2027-06-01T15:00:00Z", "duration": 30}, 422),  # outside the range
         ({"start": "2026-03-03T15:00:00", "duration": 30}, 400),  # no offset
         ({"start": "tomorrow", "duration": 30}, 400),
     ],

@@ -26,6 +26,7 @@ from programs.viewing_zone import chosen_zone, view_in
 from scheduling import availability, policy, presenters, selectors, services
 from scheduling.engine import SchedulingError
 from scheduling.forms import ConfirmForm, WizardForm, parse_occurrences
+from together.errors import refusals_shown
 
 
 def _wizard_basics(request, data: dict, program, reschedule: Session | None):
@@ -77,6 +78,7 @@ def _int(raw: str) -> int:
 
 
 @login_required
+@refusals_shown()
 def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
     match = selectors.match_for_participant(user=request.user, match_id=match_id)
     partner = match.partner_of(request.user)
@@ -123,6 +125,7 @@ def match_book(request: HttpRequest, match_id: int) -> HttpResponse:
 
 
 @login_required
+@refusals_shown()
 def group_book(request: HttpRequest, group_id: int) -> HttpResponse:
     group = selectors.group_for_member(user=request.user, group_id=group_id)
     program = group.program
@@ -158,6 +161,7 @@ def group_book(request: HttpRequest, group_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@refusals_shown()
 def match_confirm(request: HttpRequest, match_id: int) -> HttpResponse:
     match = selectors.match_for_participant(user=request.user, match_id=match_id)
     return _confirm(request, match)
@@ -165,6 +169,7 @@ def match_confirm(request: HttpRequest, match_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@refusals_shown()
 def group_confirm(request: HttpRequest, group_id: int) -> HttpResponse:
     group = selectors.group_for_member(user=request.user, group_id=group_id)
     return _confirm(request, group)
@@ -355,6 +360,7 @@ def _session_action(request, session_id: int, action, done_message: str) -> Http
 
 @login_required
 @require_POST
+@refusals_shown()
 def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
     return _session_action(
         request, session_id, services.session_cancel, "Session cancelled; everyone is told."
@@ -363,6 +369,7 @@ def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@refusals_shown()
 def session_mark_done(request: HttpRequest, session_id: int) -> HttpResponse:
     return _session_action(
         request, session_id, services.session_mark_done, "Marked as done. Well done!"
@@ -371,6 +378,7 @@ def session_mark_done(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@refusals_shown()
 def invite_retry(request: HttpRequest, session_id: int) -> HttpResponse:
     return _session_action(
         request, session_id, services.invite_retry, "Trying to send the invite again."
@@ -379,6 +387,7 @@ def invite_retry(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@refusals_shown()
 def match_mark_done(request: HttpRequest, match_id: int) -> HttpResponse:
     """Record a session held outside the platform (Mark as Done)."""
     match = selectors.match_for_participant(user=request.user, match_id=match_id)

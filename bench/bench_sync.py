@@ -202,7 +202,7 @@ def main() -> None:
     period = settings.CELERY_BEAT_SCHEDULE["calendars-sync-all"]["schedule"]
     polls = 86400 / period
     print(f"  polling every {period:.0f} s (no push): {polls:.0f} syncs a day per organization")
-    for provider, summary, wall, calls, floor, peak, counters in results:
+    for provider, _summary, wall, _calls, _floor, _peak, counters in results:
         total = sum(v for k, v in counters.items() if not k.startswith("admin."))
         print(
             f"  {provider:9s}: {total * polls / MEMBERS:.1f} provider calls per member per day; "

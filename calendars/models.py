@@ -209,12 +209,15 @@ class BusyBlock(models.Model):
 
 
 class PushChannel(models.Model):
-    """A Google Calendar push channel (events.watch) Together opened for one calendar.
+    """A Google Calendar push channel (events.watch) or a Microsoft Graph subscription on a
+    mailbox's events, opened by Together (see calendars.push).
 
     Google offers no way to list channels, so every one is recorded here until it is stopped:
     its id and resourceId (what channels.stop needs), the token Google echoes in every message
     (X-Goog-Channel-Token; encrypted) and the expiration Google granted (read back from the
-    watch answer; channels are never renewed, a new one overlaps the old).
+    watch answer; channels are never renewed, a new one overlaps the old). For Microsoft
+    (provider "microsoft"): channel_id is the subscription id, token the clientState Graph
+    echoes in every notification, expires_at the granted expirationDateTime (renewed by PATCH).
     """
 
     provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.GOOGLE)

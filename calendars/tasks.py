@@ -62,6 +62,19 @@ def push_sync(self, channel_pk: int) -> None:
         _retry(self, exc)
 
 
+@shared_task(bind=True, acks_late=True)
+def push_lifecycle(self, channel_pk: int, event: str) -> None:
+    """A Graph lifecycle notification: renew, resubscribe or read everything."""
+    from calendars import push
+
+    try:
+        push.push_lifecycle(channel_pk=channel_pk, event=event)
+    except TemporaryProviderError as exc:
+        if self.request.is_eager:
+            return
+        _retry(self, exc)
+
+
 @shared_task
 def sync_all() -> None:
     """Beat: fan out one task per connection and per organization integration."""

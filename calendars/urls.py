@@ -25,4 +25,10 @@ urlpatterns = [
     ),
     path("organization/disconnect/", views.org_disconnect, name="org_disconnect"),
     path("push/google/", webhooks.google_push, name="push_google"),
+    path("push/microsoft/", webhooks.microsoft_push, name="push_microsoft"),
+    path(
+        "push/microsoft/lifecycle/",
+        webhooks.microsoft_lifecycle,
+        name="push_microsoft_lifecycle",
+    ),
 ]

@@ -672,6 +672,8 @@ class Admin:
     def reset(self, ex: Exchange) -> Response:
         body = self.body(ex) or {}
         self.store.clear()
+        # Subscriptions live beside the store: a reset world has none (nor pending drops).
+        self.emu.graph_push.reset()
         doc = (
             body.get("fixture")
             if "fixture" in body

@@ -89,7 +89,15 @@ class Emulator:
         browser_base_url: str | None = None,
     ) -> None:
         # Imported here because each provider module imports this one for its helpers.
-        from emulator import admin, google_calendar, google_oauth, graph, microsoft_identity, push
+        from emulator import (
+            admin,
+            google_calendar,
+            google_oauth,
+            graph,
+            graph_push,
+            microsoft_identity,
+            push,
+        )
 
         self.store = Store()
         self.signer = Signer()
@@ -109,7 +117,10 @@ class Emulator:
         self.google_push = push.GooglePush(self, calendar_api)
         self.google_push.register(self.router)
         microsoft_identity.MicrosoftIdentity(self).register(self.router)
-        graph.Graph(self).register(self.router)
+        graph_api = graph.Graph(self)
+        graph_api.register(self.router)
+        self.graph_push = graph_push.GraphPush(self, graph_api)
+        self.graph_push.register(self.router)
         admin.Admin(self).register(self.router)
         if fixture:
             admin.load_fixture(self, fixture)

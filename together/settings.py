@@ -420,8 +420,9 @@ CALENDAR_STALE_AFTER_SECONDS = _env_int("CALENDAR_STALE_AFTER_SECONDS", default=
 # time beyond what was read would look free). The window rolls forward every day.
 CALENDAR_SYNC_DAYS_AHEAD = _env_int("CALENDAR_SYNC_DAYS_AHEAD", default=366, minimum=1)
 CALENDAR_SYNC_DAYS_BEHIND = _env_int("CALENDAR_SYNC_DAYS_BEHIND", default=1, minimum=0)
-# The public base URL Google pushes calendar changes to (HTTPS; its path is Together's
-# /calendar/push/google/). Empty: no push channels, busy times are only polled.
+# The public base URL Google and Microsoft Graph push calendar changes to (HTTPS; Together's
+# /calendar/push/google/, /calendar/push/microsoft/ and its lifecycle/ address). Empty: no
+# push channels or subscriptions, busy times are only polled.
 CALENDAR_PUSH_URL = env.str("CALENDAR_PUSH_URL", default="")
 CELERY_BEAT_SCHEDULE["calendars-sync-all"] = {
     "task": "calendars.tasks.sync_all",

@@ -418,6 +418,47 @@ class MicrosoftProvider:
                 return
             raise
 
+    # --- change notifications (https://learn.microsoft.com/en-us/graph/api/subscription-post-subscriptions)
+
+    def subscribe_events(
+        self,
+        *,
+        notification_url: str,
+        lifecycle_url: str,
+        client_state: str,
+        expires: dt.datetime,
+    ) -> tuple[str, dt.datetime]:
+        """Subscribe to the mailbox's events (``/me/events`` delegated, ``/users/{id}/events``
+        with the application permission); returns (id, expirationDateTime) as Graph granted."""
+        body = {
+            "changeType": "created,updated,deleted",
+            "notificationUrl": notification_url,
+            "lifecycleNotificationUrl": lifecycle_url,
+            "resource": f"{self.root}/events",
+            "expirationDateTime": _graph_time(expires),
+            "clientState": client_state,
+        }
+        resp = self._request("POST", "/subscriptions", json=body, retries=0)
+        return resp["id"], _parse(resp["expirationDateTime"])
+
+    def renew_subscription(self, *, subscription_id: str, expires: dt.datetime) -> dt.datetime:
+        """PATCH /subscriptions/{id} (https://learn.microsoft.com/en-us/graph/api/subscription-update)."""
+        resp = self._request(
+            "PATCH",
+            f"/subscriptions/{subscription_id}",
+            json={"expirationDateTime": _graph_time(expires)},
+            retries=0,
+        )
+        return _parse(resp["expirationDateTime"])
+
+    def delete_subscription(self, *, subscription_id: str) -> None:
+        """DELETE /subscriptions/{id}; one Graph no longer knows counts as deleted."""
+        try:
+            self._request("DELETE", f"/subscriptions/{subscription_id}", retries=0)
+        except PermanentProviderError as exc:
+            if "404" not in str(exc):
+                raise
+
     def revoke(self) -> None:
         # Graph has no token revocation for an app's delegated grant; revokeSignInSessions
         # would sign the person out everywhere. Disconnect deletes our tokens instead.

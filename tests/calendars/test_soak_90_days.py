@@ -3,14 +3,16 @@
 Google and Microsoft people, connected individually and by their organization's domain-wide
 grant, with recurring meetings, all-day and multi-day events, out-of-office, tentative and
 free ones, events created, moved, declined and deleted at random moments, some far ahead.
-Google pushes every change over real HTTP to Together's webhook (a live server); some
-messages are lost, channels expire after a simulated week and are replaced by the daily
-backstop poll. Microsoft people are polled every six hours (Graph change notifications are
-not built yet). Twice a simulated day every member's busy times as Together shows them
+Google pushes every change over real HTTP to Together's webhook (a live server), and so
+does Graph (change notifications on each mailbox's events, validated, clientState-checked);
+some messages are lost, Google channels expire after a simulated week and are replaced by
+the daily backstop poll, Graph subscriptions are renewed by it before their 10,080-minute
+maximum, and Graph's lifecycle events (missed, subscriptionRemoved, reauthorizationRequired)
+arrive on set days. Twice a simulated day every member's busy times as Together shows them
 (calendars.selectors.busy_for, what every booking page reads) must equal the truth computed
-from the emulator's own store, over the whole bookable range: at midnight, when Google
-people are only as fresh as their pushes (a person whose message was lost since their last
-poll is excused until that poll), and at noon, right after everyone's poll.
+from the emulator's own store, over the whole bookable range: at midnight, when people are
+only as fresh as their pushes (a person whose message was lost since their last poll is
+excused until that poll), and at noon, right after everyone's poll.
 
 Kept small so CI runs it in a minute or two: six people.
 """
@@ -33,8 +35,9 @@ from tests.calendars.test_google_individual import connect_google
 from tests.calendars.test_microsoft_individual import connect_outlook
 
 DAYS = 90
-MICROSOFT_POLL_HOURS = 6
-GOOGLE_POLL_HOUR = 12  # the backstop, once a day
+BACKSTOP_POLL_HOUR = 12  # polling, once a day, behind both providers' pushes
+# Graph lifecycle events sent to every subscription at 03:00 on these days.
+LIFECYCLE_DAYS = {20: "missed", 40: "subscriptionRemoved", 60: "reauthorizationRequired"}
 SEED = 16
 BLOCKING = ("busy", "tentative", "oof")
 LOSE_ONE_IN = 12
@@ -92,7 +95,11 @@ def _quiet(emulator) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         busy = any("process_request_thread" in t.name for t in threading.enumerate())
-        if not busy and emulator.control("GET", "/push/channels")["pending"] == 0:
+        if (
+            not busy
+            and emulator.control("GET", "/push/channels")["pending"] == 0
+            and emulator.control("GET", "/graph-push/subscriptions")["pending"] == 0
+        ):
             time.sleep(0.01)
             if not any("process_request_thread" in t.name for t in threading.enumerate()):
                 return
@@ -204,26 +211,41 @@ def test_busy_times_equal_the_providers_truth_every_day_for_90_days(world, emula
     losses = random.Random(SEED + 1)
     wrong: list[str] = []
     checks = excused = lost = 0
-    unpushed: set[str] = set()  # Google people whose change's message was lost since a poll
-    start = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    unpushed: set[str] = set()  # people whose change's message was lost since a poll
+    # Day one starts at midnight UTC, where the synced window rolls (services.sync_window):
+    # "midnight" checks then see exactly the range the last noon poll read, whatever the
+    # time of day the test is run. (Started at another hour, a check before any read of
+    # the new UTC day would look hours past what was read.)
+    start = timezone.now().astimezone(dt.UTC).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    ) + dt.timedelta(days=1)
     with time_machine.travel(start, tick=False) as clock:
         for hour in range(DAYS * 24):
             lose = losses.randrange(LOSE_ONE_IN) == 0
             if lose:
                 emulator.control("POST", "/push/drop", {"count": 1})
+                emulator.control("POST", "/graph-push/drop", {"count": 1})
             changed = life.step()
             _quiet(emulator)
             if lose:
-                if changed in google_people:
+                if changed:
                     unpushed.add(changed)
                     lost += 1
-                else:
-                    # Nothing Google pushed was lost: take the drop back.
+                # Take back the drop the other provider (or both) did not use.
+                if changed not in google_people:
                     emulator.control("POST", "/push/drop", {"count": -1})
-            if hour % MICROSOFT_POLL_HOURS == 0:
-                _poll("microsoft")
-            if hour % 24 == GOOGLE_POLL_HOUR:
+                if not changed or changed in google_people:
+                    emulator.control("POST", "/graph-push/drop", {"count": -1})
+            if hour % 24 == 3 and hour // 24 in LIFECYCLE_DAYS:
+                event = LIFECYCLE_DAYS[hour // 24]
+                emulator.control("POST", "/graph-push/lifecycle", {"event": event})
+                _quiet(emulator)
+                if event != "reauthorizationRequired":
+                    # Both bring a full read of everyone Microsoft.
+                    unpushed -= {e for e in unpushed if e not in google_people}
+            if hour % 24 == BACKSTOP_POLL_HOUR:
                 _poll("google")
+                _poll("microsoft")
                 _quiet(emulator)  # a renewed channel's first message
                 unpushed.clear()
             if hour % 12 == 0:
@@ -248,5 +270,12 @@ def test_busy_times_equal_the_providers_truth_every_day_for_90_days(world, emula
     assert checks + excused == DAYS * 2 * len(people) and checks > 0.9 * (checks + excused)
     assert lost > 0, "no push was lost: the backstop was never needed"
     assert sum(life.counts.values()) > 2 * DAYS, life.counts  # the world did change, a lot
-    channels = PushChannel.objects.count()
-    assert channels == len(google_people)  # each watched once, expired ones replaced
+    # Each watched once: expired Google channels replaced, Graph subscriptions renewed (or,
+    # after subscriptionRemoved, made anew), none left over.
+    assert PushChannel.objects.filter(provider="google").count() == len(google_people)
+    assert PushChannel.objects.filter(provider="microsoft").count() == len(people) - len(
+        google_people
+    )
+    assert len(emulator.control("GET", "/graph-push/subscriptions")["subscriptions"]) == len(
+        people
+    ) - len(google_people)

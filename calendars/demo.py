@@ -27,6 +27,8 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.urls import reverse
 
+from calendars.errors import CalendarRefused
+
 DEMO_SERVICE_ACCOUNT = "together-sync@together-demo.iam.gserviceaccount.com"
 # Contoso's Microsoft 365 tenant in the emulator's fixture.
 CONTOSO_TENANT = "3f2a1c9e-5b7d-4e8a-9c6f-1d2e3f4a5b6c"
@@ -171,7 +173,7 @@ def _connect_contoso(demo, out) -> None:
             admin=demo.admins["contoso"],
             tenant_id=CONTOSO_TENANT,
         )
-    except ValueError as error:
+    except CalendarRefused as error:
         out(f"Contoso's Microsoft 365 consent did not work: {error}")
         return
     out(

@@ -1,5 +1,19 @@
-"""Our own provider errors. Each provider module maps its library's errors to these, at the
-boundary, and nothing deeper ever sees a Google, Microsoft or CalDAV exception."""
+"""Our own errors. Provider errors: each provider module maps its library's errors to these,
+at the boundary, and nothing deeper ever sees a Google, Microsoft or CalDAV exception.
+Refusals of what a person asked (a calendar choice, an integration step): the shared kinds of
+programs.errors, so pages and the API word and map them the same way (together/errors.py)."""
+
+from programs.errors import Invalid, Refused
+
+
+class CalendarRefused(Refused):
+    """A calendar or integration change the rules refuse: a read-only calendar as the place
+    sessions go, a second integration for one organization, a consent from another tenant."""
+
+
+class CalendarInputInvalid(Invalid):
+    """Input for a calendar change that is not what was asked for: a key file that does not
+    parse as a service-account key."""
 
 
 class ProviderError(Exception):

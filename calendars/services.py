@@ -21,6 +21,7 @@ from django.utils import timezone
 from calendars import busy, hooks
 from calendars.errors import (
     ApplicationCredentialsError,
+    CalendarRefused,
     NeedsReconnectError,
     PermanentProviderError,
     ProviderError,
@@ -309,7 +310,7 @@ def calendar_choices_update(
     if destination_id is not None:
         target = mine.filter(pk=destination_id).first()
         if target is None or not target.can_write:
-            raise ValueError("Sessions can only be added to a calendar you can write to.")
+            raise CalendarRefused("Sessions can only be added to a calendar you can write to.")
     mine.update(check_conflicts=False, is_destination=False)
     mine.filter(pk__in=check_ids).update(check_conflicts=True)
     if destination_id is not None:
@@ -713,7 +714,8 @@ def organization_google_start(
 ) -> OrganizationIntegration:
     """Store the organization's service-account key (encrypted), pending verification.
 
-    ValueError (with a message for the admin) when the key does not parse; nothing is stored.
+    CalendarInputInvalid (with a message for the admin) when the key does not parse,
+    CalendarRefused when the organization is connected already; nothing is stored.
     """
     from calendars.providers import google
 
@@ -725,7 +727,7 @@ def organization_google_start(
         if OrganizationIntegration.objects.filter(
             organization=organization, status=OrganizationIntegration.Status.ACTIVE
         ).exists():
-            raise ValueError("Your organization is already connected. Disconnect it first.")
+            raise CalendarRefused("Your organization is already connected. Disconnect it first.")
         return OrganizationIntegration.objects.create(
             organization=organization,
             provider=Provider.GOOGLE,
@@ -781,12 +783,12 @@ def organization_microsoft_complete(
     """After `/adminconsent` returned: prove client credentials work for this tenant and that
     the tenant is this organization's (its members resolve), then activate.
 
-    ValueError (message for the admin) otherwise; nothing is stored.
+    CalendarRefused (message for the admin) otherwise; nothing is stored.
     """
     if OrganizationIntegration.objects.filter(
         organization=organization, status=OrganizationIntegration.Status.ACTIVE
     ).exists():
-        raise ValueError("Your organization is already connected. Disconnect it first.")
+        raise CalendarRefused("Your organization is already connected. Disconnect it first.")
     probe = OrganizationIntegration(
         organization=organization, provider=Provider.MICROSOFT, tenant_id=tenant_id
     )
@@ -794,12 +796,12 @@ def organization_microsoft_complete(
     try:
         provider.list_calendars()
     except (NeedsReconnectError, PermanentProviderError):
-        raise ValueError(
+        raise CalendarRefused(
             "That consent was granted for a different Microsoft 365 organization than "
             f"{organization.name}'s domains. Sign in as an administrator of your own organization."
         ) from None
     except TemporaryProviderError:
-        raise ValueError("Microsoft did not answer. Try again in a minute.") from None
+        raise CalendarRefused("Microsoft did not answer. Try again in a minute.") from None
     with transaction.atomic():
         OrganizationIntegration.objects.filter(
             organization=organization, status=OrganizationIntegration.Status.PENDING

@@ -16,6 +16,7 @@ from calendars.forms import CalDAVForm, ServiceAccountKeyForm
 from calendars.models import CalendarConnection, OrganizationIntegration, Provider
 from calendars.providers import google as google_provider
 from programs import roles
+from programs.errors import DomainError
 
 FLOW_PAGES = {
     "state": "calendars/flow_error.html",
@@ -159,7 +160,7 @@ def choose_calendars(request):
             check_ids=request.POST.getlist("check"),
             destination_id=int(destination) if destination else None,
         )
-    except ValueError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Calendar choices saved.")
@@ -278,7 +279,7 @@ def org_google_key(request):
             services.organization_google_start(
                 organization=organization, admin=request.user, key_json=form.cleaned_data["key"]
             )
-        except ValueError as exc:
+        except DomainError as exc:
             messages.error(request, str(exc))
     else:
         for error in form.non_field_errors():
@@ -332,7 +333,7 @@ def org_microsoft_callback(request):
         )
     except oauth.FlowError as exc:
         return render(request, "calendars/flow_error.html", {"message": str(exc)}, status=400)
-    except ValueError as exc:
+    except DomainError as exc:
         return render(request, "calendars/flow_error.html", {"message": str(exc)}, status=400)
     messages.success(request, "Microsoft 365 connected for your whole organization.")
     return redirect("calendars:org_integration")

@@ -27,6 +27,7 @@ from googleapiclient.errors import HttpError
 from calendars import busy
 from calendars.errors import (
     ApplicationCredentialsError,
+    CalendarInputInvalid,
     NeedsReconnectError,
     PermanentProviderError,
     SyncTokenExpiredError,
@@ -135,19 +136,21 @@ def parse_service_account_key(key_json: str) -> dict:
     try:
         info = json.loads(key_json)
     except ValueError:
-        raise ValueError(
+        raise CalendarInputInvalid(
             "That is not a JSON key file. Download a JSON key for the service account."
         ) from None
     if not isinstance(info, dict) or info.get("type") != "service_account":
-        raise ValueError('The key file must be a service-account key ("type": "service_account").')
+        raise CalendarInputInvalid(
+            'The key file must be a service-account key ("type": "service_account").'
+        )
     for field in ("client_email", "client_id", "private_key"):
         if not info.get(field):
-            raise ValueError(f"The key file has no {field}.")
+            raise CalendarInputInvalid(f"The key file has no {field}.")
     try:
         # Also proves the private key parses.
         service_account.Credentials.from_service_account_info(_pinned(info), scopes=SCOPES)
     except (ValueError, TypeError, KeyError):
-        raise ValueError("The key file's private key could not be read.") from None
+        raise CalendarInputInvalid("The key file's private key could not be read.") from None
     return info
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calendars import selectors, services
+from calendars.errors import CalendarRefused
 from calendars.models import BusyBlock, CalendarConnection
 from programs.busy_versions import busy_versions
 
@@ -287,7 +288,7 @@ def test_it_offers_only_writable_calendars_as_destination(emulator, alice_client
     assert shared is not None, list(connection.calendars.values("name", "can_write"))
     page = alice_client.get(reverse("calendars:my_calendar")).content.decode()
     assert f'<option value="{shared.pk}"' not in page
-    with pytest.raises(ValueError):
+    with pytest.raises(CalendarRefused, match="calendar you can write to"):
         services.calendar_choices_update(
             user=alice_mentee, check_ids=[shared.pk], destination_id=shared.pk
         )

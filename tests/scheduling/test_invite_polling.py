@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from unittest import mock
 
 import pytest
 import time_machine
 from django.urls import reverse
 
-from calendars.errors import NeedsReconnectError
-from calendars.selectors import WriteTarget
 from programs.models import Session
 from scheduling import invites, services
 from scheduling.models import SessionInvite
+from tests.calendars.conftest import emulator, emulator_server, priya_it  # noqa: F401
+from tests.calendars.test_domain_wide import connect_google_workspace
+from tests.calendars.test_google_individual import connect_google
 
 NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
 SLOT = dt.datetime(2026, 3, 3, 15, 0, tzinfo=dt.UTC)
@@ -60,46 +60,28 @@ def polls(state: str) -> bool:
     return 'hx-trigger="every 2s"' in opening
 
 
-def wait_for_reconnect(session: Session, target: WriteTarget) -> None:
-    """Deliver the invite into the booker's calendar, whose grant the provider refuses."""
-    provider = mock.Mock()
-    provider.create_event.side_effect = NeedsReconnectError("Google refused the credentials")
-    with (
-        mock.patch.object(invites, "_write_target", autospec=True, return_value=target),
-        mock.patch.object(invites, "_provider", autospec=True, return_value=provider),
-    ):
-        invites.invite_deliver(invite_id=session.invite.pk)
-    provider.create_event.assert_called_once()
+def wait_for_reconnect(session: Session) -> None:
+    """Deliver the invite into the booker's calendar, whose grant the emulator now refuses."""
+    invites.invite_deliver(invite_id=session.invite.pk)
 
 
 @pytest.fixture
-def alices_calendar(alice_mentee) -> WriteTarget:
-    """Alice's own connected Google calendar (a real row: a refused write marks it)."""
-    from tests import factories
-
-    connection, calendar = factories.calendar_connected(alice_mentee)
-    return WriteTarget(
-        provider_name="google",
-        calendar_id=calendar.calendar_id,
-        account_email=alice_mentee.email,
-        connection_id=connection.pk,
-    )
+def alices_calendar(emulator, client, alice_mentee, session):  # noqa: F811
+    """Alice's own Google calendar, connected through the emulator, whose grant she then
+    revoked (the emulator's revoke_tokens fault): the write is refused for real."""
+    client.force_login(alice_mentee)
+    connect_google(client, emulator, account=alice_mentee.email)
+    emulator.control("POST", "/faults", {"kind": "revoke_tokens", "account": alice_mentee.email})
+    client.logout()
 
 
 @pytest.fixture
-def northwinds_integration(northwind, alice_mentee) -> WriteTarget:
-    """Northwind's domain-wide Google grant writing into Alice's primary calendar."""
-    from calendars.models import OrganizationIntegration
-
-    integration = OrganizationIntegration.objects.create(
-        organization=northwind, provider="google", status=OrganizationIntegration.Status.ACTIVE
-    )
-    return WriteTarget(
-        provider_name="google",
-        calendar_id="primary",
-        account_email=alice_mentee.email,
-        integration_id=integration.pk,
-    )
+def northwinds_integration(emulator, client, priya_it, alice_mentee, session):  # noqa: F811
+    """Northwind's domain-wide Google grant, writing into Alice's primary calendar, whose
+    delegation the organization's Google admin then withdrew."""
+    connect_google_workspace(client, emulator, priya_it)
+    emulator.control("POST", "/faults", {"kind": "withdraw_delegation", "org": "Northwind"})
+    client.logout()
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -144,7 +126,7 @@ def test_a_rescheduled_invite_polls_again(client, clock, session, alice_mentee):
 def test_an_invite_waiting_for_a_reconnect_does_not_poll(
     client, session, alice_mentee, bob_mentor, alices_calendar, name
 ):
-    wait_for_reconnect(session, alices_calendar)
+    wait_for_reconnect(session)
     invite = SessionInvite.objects.get(session=session)
     assert invite.state == SessionInvite.State.PENDING and invite.waiting_for_reconnect
     # Just now changed, but nothing will happen until Alice reconnects.
@@ -162,7 +144,7 @@ def test_an_invite_waiting_for_a_reconnect_does_not_poll(
 def test_an_invite_waiting_for_the_organization_says_so(
     client, session, bob_mentor, northwinds_integration
 ):
-    wait_for_reconnect(session, northwinds_integration)
+    wait_for_reconnect(session)
     state = invite_state(page_for(client, bob_mentor, "session_detail", session), session)
     assert not polls(state)
     assert "waiting for your organization to fix its calendar integration" in state

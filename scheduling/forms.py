@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils import timezone
@@ -11,8 +11,6 @@ from django.utils import timezone
 from programs import dates, zones
 from programs.models import Session, SessionSeries
 from scheduling.services import Conferencing
-
-TIME_ZONES = sorted(available_timezones() - {"localtime", "Factory"})
 
 
 class WizardForm(forms.Form):

@@ -94,7 +94,6 @@ def wizard_page(
     first bookable date if none was asked), the month grid and its navigation, the choices."""
     from programs.models import Session
     from scheduling import selectors, services
-    from scheduling.forms import TIME_ZONES
 
     first, last = month
     day = data.get("day")
@@ -123,7 +122,6 @@ def wizard_page(
         "day": day,
         "today": today,
         "time_zone": wizard.time_zone,
-        "time_zones": TIME_ZONES,
         "duration": wizard.duration,
         "durations": program.allowed_durations,
         "conferencing": data.get("conferencing")
@@ -141,7 +139,6 @@ def heat_map_page(*, group, heat, week: dt.date, today: dt.date, data: dict, res
     """The group heat map's page context: the week, its navigation and the choices."""
     from programs.models import Session
     from scheduling import services
-    from scheduling.forms import TIME_ZONES
 
     return {
         "group": group,
@@ -152,7 +149,6 @@ def heat_map_page(*, group, heat, week: dt.date, today: dt.date, data: dict, res
         "next_week": week + dt.timedelta(days=7),
         "show_prev": week > today - dt.timedelta(days=today.weekday()),
         "time_zone": heat.time_zone,
-        "time_zones": TIME_ZONES,
         "duration": heat.duration,
         "durations": group.program.allowed_durations,
         "reschedule": reschedule,

@@ -411,15 +411,17 @@ def application_credentials_alert(*, provider: str, reason: str) -> bool:
 def sync_window() -> tuple[dt.datetime, dt.datetime]:
     """The range every sync reads: whole UTC days, rolled forward once a day.
 
-    It starts CALENDAR_SYNC_DAYS_BEHIND days before today and ends one day past
+    It starts CALENDAR_SYNC_DAYS_BEHIND days before today and ends two days past
     CALENDAR_SYNC_DAYS_AHEAD, which is also how far ahead anyone can book
-    (:func:`booking_horizon`): one setting, so no bookable time lies beyond what was read,
-    even late in the day before tomorrow's window is read.
+    (:func:`booking_horizon`): one setting, so no bookable time lies beyond what was read.
+    Two days, not one: a window read at 23:59 on day D must still cover ``now + horizon``
+    all through day D + 1, until that day's first read moves it (a read ending one day past
+    left the horizon's last hours unread, and shown free, from midnight to that read).
     """
     today = timezone.now().astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return (
         today - dt.timedelta(days=settings.CALENDAR_SYNC_DAYS_BEHIND),
-        today + dt.timedelta(days=settings.CALENDAR_SYNC_DAYS_AHEAD + 1),
+        today + dt.timedelta(days=settings.CALENDAR_SYNC_DAYS_AHEAD + 2),
     )
 
 

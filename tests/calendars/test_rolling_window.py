@@ -60,6 +60,18 @@ def test_the_window_covers_the_whole_bookable_range_all_day(settings):
             assert end >= moment + services.booking_horizon()
 
 
+def test_a_window_read_late_in_a_day_still_covers_the_horizon_all_next_day(settings):
+    # Reads happen at least once a UTC day (polling is hourly); until the next day's first
+    # read, what was read the day before must reach as far as anyone may book now.
+    settings.CALENDAR_SYNC_DAYS_AHEAD = 30
+    read_at = dt.datetime(2026, 3, 8, 23, 59, tzinfo=dt.UTC)
+    with time_machine.travel(read_at, tick=False):
+        _, read_until = services.sync_window()
+    for hour in (0, 6, 12, 23):
+        moment = dt.datetime(2026, 3, 9, hour, 59, tzinfo=dt.UTC)
+        assert read_until >= moment + services.booking_horizon(), moment
+
+
 def test_the_booking_horizon_and_the_synced_range_are_one_setting(settings):
     settings.CALENDAR_SYNC_DAYS_AHEAD = 366
     assert services.booking_horizon() == dt.timedelta(days=366)

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEText
 from django.template import Context, engines
 from django.utils import timezone
 
@@ -30,6 +31,33 @@ class Attachment:
     filename: str
     content: bytes
     mimetype: str
+
+
+@dataclass(frozen=True)
+class CalendarPart:
+    """An iMIP (RFC 6047) invitation: the iCalendar text and its iTIP method."""
+
+    method: str
+    content: bytes
+
+
+class _InvitationMessage(EmailMultiAlternatives):
+    """Text, HTML and text/calendar as alternatives of one multipart/alternative, with the
+    calendar part's ``method`` parameter: Outlook offers Accept/Decline only for an invitation
+    sent that way, not for an attached .ics (RFC 6047 section 2.4,
+    https://datatracker.ietf.org/doc/html/rfc6047#section-2.4: the Content-Type's method
+    parameter MUST match the iCalendar METHOD)."""
+
+    def __init__(self, *args, calendar: CalendarPart, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.calendar = calendar
+
+    def _create_alternatives(self, msg):
+        msg = super()._create_alternatives(msg)
+        part = SafeMIMEText(self.calendar.content.decode(), "calendar", "utf-8")
+        part.set_param("method", self.calendar.method)
+        msg.attach(part)
+        return msg
 
 
 @dataclass(frozen=True)
@@ -64,12 +92,22 @@ def email_send(
     template: str,
     context: dict,
     attachments: Iterable[Attachment] = (),
+    calendar: CalendarPart | None = None,
+    from_email: str | None = None,
+    reply_to: Iterable[str] = (),
 ) -> None:
     """Render ``template`` for ``recipient`` (see :func:`email_render`) and send it as
-    multipart text + HTML, with ``attachments`` after them. Raises what the mail backend
-    raises; callers that must not fail (a booking already committed) catch it themselves."""
+    multipart text + HTML (+ ``calendar`` as a third alternative), with ``attachments`` after
+    them. Raises what the mail backend raises; callers that must not fail (a booking already
+    committed) catch it themselves."""
     rendered = email_render(recipient=recipient, template=template, context=context)
-    message = EmailMultiAlternatives(rendered.subject, rendered.text, to=[recipient.email])
+    kwargs = {"to": [recipient.email], "from_email": from_email, "reply_to": list(reply_to)}
+    if calendar is None:
+        message = EmailMultiAlternatives(rendered.subject, rendered.text, **kwargs)
+    else:
+        message = _InvitationMessage(
+            rendered.subject, rendered.text, calendar=calendar, **kwargs
+        )
     message.attach_alternative(rendered.html, "text/html")
     for attachment in attachments:
         message.attach(attachment.filename, attachment.content, attachment.mimetype)

@@ -1,23 +1,21 @@
-"""iCalendar (RFC 5545 / iTIP RFC 5546) invitations for people without a calendar integration."""
+"""What a session's calendar event says (title, description), and the iTIP (RFC 5546)
+invitations emailed to people without a calendar integration.
+
+The iCalendar itself is built by calendars.ics, the one builder CalDAV uses too; this module
+decides who organizes, who is asked to reply and who sends it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
-from icalendar import Calendar, Event, vCalAddress, vText
 
+from calendars import ics as ical
+from calendars.providers.base import EventSpec
 from programs.models import Session, User
-
-
-def _address(user: User, *, role: str | None = None) -> vCalAddress:
-    address = vCalAddress(f"mailto:{user.email}")
-    address.params["CN"] = vText(user.display_name)
-    if role:
-        address.params["ROLE"] = vText(role)
-        address.params["PARTSTAT"] = vText("NEEDS-ACTION")
-        address.params["RSVP"] = vText("TRUE")
-    return address
 
 
 def session_title(session: Session) -> str:
@@ -38,39 +36,69 @@ def session_description(session: Session) -> str:
     return "\n".join(lines)
 
 
-def build_invitation(
+@dataclass(frozen=True)
+class Invitation:
+    """One person's invitation email: the iCalendar, its method, and who it is from."""
+
+    method: str
+    content: bytes
+    from_email: str
+    reply_to: tuple[str, ...]
+
+
+def _sender_address() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def organizer_of(session: Session, participants: list[User]) -> User:
+    return session.booked_by or participants[0]
+
+
+def invitations(
     *,
     session: Session,
+    event: EventSpec,
     uid: str,
     sequence: int,
     participants: list[User],
-    cancel: bool = False,
+    cancel: bool,
     now: dt.datetime,
-) -> bytes:
-    """One VEVENT with a stable UID; METHOD:REQUEST, or METHOD:CANCEL when ``cancel``."""
-    cal = Calendar()
-    cal.add("prodid", "-//Together//Mentorship sessions//EN")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "CANCEL" if cancel else "REQUEST")
-    event = Event()
-    event.add("uid", uid)
-    event.add("sequence", sequence)
-    event.add("dtstamp", now.astimezone(dt.UTC))
-    event.add("dtstart", session.start.astimezone(dt.UTC))
-    event.add("dtend", session.end.astimezone(dt.UTC))
-    event.add("summary", session_title(session))
-    event.add("description", session_description(session))
-    if session.location:
-        event.add("location", session.location)
-    elif session.conference_url:
-        event.add("location", session.conference_url)
-    if session.conference_url:
-        event.add("url", session.conference_url)
-    event.add("status", "CANCELLED" if cancel else "CONFIRMED")
-    organizer = session.booked_by or participants[0]
-    event["organizer"] = _address(organizer)
+) -> dict[int, Invitation]:
+    """Each participant's invitation, by user id.
+
+    The booker organizes: the others get a REQUEST (or CANCEL) that asks them to reply, sent
+    "<booker> via Together" from Together's address, which ORGANIZER names as SENT-BY, with
+    Reply-To the booker; the booker gets their own copy as PUBLISH (or the CANCEL), since
+    iTIP sends no REQUEST to the organizer.
+    """
+    organizer = organizer_of(session, participants)
+    sender = _sender_address()
+    event = replace(event, conference_url=session.conference_url, organizer=organizer.email)
+    on_behalf = ical.Organizer(email=organizer.email, name=organizer.display_name, sent_by=sender)
+    to_attendees = ical.CANCEL if cancel else ical.REQUEST
+    to_organizer = ical.CANCEL if cancel else ical.PUBLISH
+
+    def build(method: str) -> bytes:
+        return ical.event_ical(
+            uid=uid,
+            event=event,
+            organizer=on_behalf,
+            now=now,
+            sequence=sequence,
+            method=method,
+            cancelled=cancel,
+        )
+
+    contents = {method: build(method) for method in {to_attendees, to_organizer}}
+    via = formataddr((" ".join(f"{organizer.display_name} via Together".split()), sender))
+    result = {}
     for user in participants:
-        event.add("attendee", _address(user, role="REQ-PARTICIPANT"), encode=0)
-    cal.add_component(event)
-    return cal.to_ical()
+        if user.pk == organizer.pk:
+            result[user.pk] = Invitation(
+                to_organizer, contents[to_organizer], settings.DEFAULT_FROM_EMAIL, ()
+            )
+        else:
+            result[user.pk] = Invitation(
+                to_attendees, contents[to_attendees], via, (organizer.email,)
+            )
+    return result

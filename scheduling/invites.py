@@ -21,7 +21,7 @@ from django.utils import timezone
 from calendars.errors import NeedsReconnectError, PermanentProviderError, TemporaryProviderError
 from calendars.providers.base import EventSpec
 from calendars.selectors import write_target_for
-from programs.mail import Attachment, email_send
+from programs.mail import Attachment, CalendarPart, email_send
 from programs.models import Session
 from scheduling import ics
 from scheduling.models import SessionInvite
@@ -51,6 +51,7 @@ def _provider(target):
 def event_spec_for(session: Session) -> EventSpec:
     participants = list(session.participants.order_by("pk"))
     booker = session.booked_by
+    organizer = ics.organizer_of(session, participants) if participants else booker
     return EventSpec(
         title=ics.session_title(session),
         description=ics.session_description(session),
@@ -61,6 +62,8 @@ def event_spec_for(session: Session) -> EventSpec:
         conferencing=session.conferencing,
         location=session.location,
         conference_url=session.conference_url if session.conferencing != "video" else "",
+        organizer=organizer.email if organizer else "",
+        names={u.email: u.display_name for u in participants},
     )
 
 
@@ -407,8 +410,9 @@ def _deliver_by_email(invite: SessionInvite, session: Session) -> None:
         locked.save(update_fields=["ics_sequence", "event_id", "updated_at"])
         invite.ics_sequence, invite.event_id = locked.ics_sequence, locked.event_id
         participants = list(session.participants.order_by("pk"))
-        payload = ics.build_invitation(
+        invitations = ics.invitations(
             session=session,
+            event=event_spec_for(session),
             uid=locked.ics_uid,
             sequence=locked.ics_sequence,
             participants=participants,
@@ -421,7 +425,7 @@ def _deliver_by_email(invite: SessionInvite, session: Session) -> None:
                 _send_ics_email(
                     session=session,
                     user=user,
-                    payload=payload,
+                    invitation=invitations[user.pk],
                     change=change,
                     notice=locked.notice,
                 )
@@ -438,9 +442,11 @@ def _deliver_by_email(invite: SessionInvite, session: Session) -> None:
 
 
 def _send_ics_email(
-    *, session: Session, user, payload: bytes, change: str, notice: str = ""
+    *, session: Session, user, invitation: ics.Invitation, change: str, notice: str = ""
 ) -> None:
-    method = "CANCEL" if change == "cancelled" else "REQUEST"
+    # The invitation travels twice: as the text/calendar alternative mail clients act on
+    # (Accept/Decline), and as an .ics attachment for those that only offer a file. The
+    # attachment is application/ics so no client takes it for a second invitation.
     email_send(
         recipient=user,
         template="scheduling/email/invite",
@@ -451,13 +457,16 @@ def _send_ics_email(
             "notice": notice,
             "site_url": settings.SITE_URL,
         },
+        calendar=CalendarPart(invitation.method, invitation.content),
         attachments=[
             Attachment(
-                "invite.ics" if method == "REQUEST" else "cancel.ics",
-                payload,
-                f"text/calendar; charset=utf-8; method={method}",
+                "cancel.ics" if invitation.method == "CANCEL" else "invite.ics",
+                invitation.content,
+                "application/ics",
             )
         ],
+        from_email=invitation.from_email,
+        reply_to=invitation.reply_to,
     )
 
 

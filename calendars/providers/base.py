@@ -43,6 +43,10 @@ class EventSpec:
     conferencing: str = "none"
     location: str = ""
     conference_url: str = ""
+    # Who the event is from (the booker), and people's names by email, for iCalendar's
+    # ORGANIZER and ATTENDEE;CN (calendars.ics).
+    organizer: str = ""
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,10 @@ import hashlib
 import logging
 
 import caldav
-import icalendar
 import niquests
 from caldav.lib import error as caldav_error
 
-from calendars import busy
+from calendars import busy, ics
 from calendars.errors import (
     NeedsReconnectError,
     PermanentProviderError,
@@ -135,29 +134,13 @@ class CalDAVProvider:
         return "together-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
 
     def _ical(self, uid: str, event: EventSpec) -> str:
-        cal = icalendar.Calendar()
-        cal.add("prodid", "-//Together//Sessions//EN")
-        cal.add("version", "2.0")
-        vevent = icalendar.Event()
-        vevent.add("uid", uid)
-        vevent.add("dtstamp", dt.datetime.now(dt.UTC))
-        vevent.add("dtstart", event.start.astimezone(dt.UTC))
-        vevent.add("dtend", event.end.astimezone(dt.UTC))
-        vevent.add("summary", event.title)
-        # The link is in the description already (scheduling's one "Join:" line).
-        if event.conference_url:
-            vevent.add("url", event.conference_url)
-        vevent.add("description", event.description)
-        if event.location:
-            vevent.add("location", event.location)
-        vevent.add("organizer", f"mailto:{self.username}")
-        for email in event.attendees:
-            attendee = icalendar.vCalAddress(f"mailto:{email}")
-            attendee.params["PARTSTAT"] = icalendar.vText("NEEDS-ACTION")
-            attendee.params["RSVP"] = icalendar.vText("TRUE")
-            vevent.add("attendee", attendee, encode=0)
-        cal.add_component(vevent)
-        return cal.to_ical().decode()
+        # The calendar's owner organizes what Together writes into it: their CalDAV address
+        # when the account is named by one (iCloud, Fastmail), else their Together address.
+        email = self.username if "@" in self.username else (event.organizer or self.username)
+        organizer = ics.Organizer(email=email, name=event.names.get(email, ""))
+        return ics.event_ical(
+            uid=uid, event=event, organizer=organizer, now=dt.datetime.now(dt.UTC)
+        ).decode()
 
     def create_event(
         self, *, calendar_id: str, event: EventSpec, idempotency_key: str

@@ -177,6 +177,40 @@ def test_it_writes_an_event_once_per_idempotency_key(radicale, alice_calendar):
     provider.delete_event(calendar_id=alice_calendar, event_id=first.event_id)  # already gone: fine
 
 
+def test_the_event_it_stores_is_a_calendar_resource_organized_by_the_owner(
+    radicale, alice_calendar
+):
+    """What CalDAV holds is the same iCalendar the invitation emails carry (calendars.ics),
+    without METHOD (RFC 4791 section 4.1), the owner as ORGANIZER and not as an attendee asked
+    to reply. Read back from Radicale by vobject, a parser independent of the writer's."""
+    import vobject
+
+    provider = CalDAVProvider(url=radicale.url, username=ALICE, password=radicale.users[ALICE])
+    start = timezone.now().replace(microsecond=0) + dt.timedelta(days=5)
+    spec = EventSpec(
+        title="Alice & Bob",
+        description="Mentorship session.\nJoin: https://meet.example/x",
+        start=start,
+        end=start + dt.timedelta(minutes=30),
+        time_zone="Asia/Kolkata",
+        attendees=[ALICE, "bob@northwind.example"],
+        conference_url="https://meet.example/x",
+        organizer=ALICE,
+        names={ALICE: "Alice Example", "bob@northwind.example": "Bob Example"},
+    )
+    written = provider.create_event(calendar_id=alice_calendar, event=spec, idempotency_key="s-9")
+    stored = provider._calendar(alice_calendar).event_by_uid(written.event_id)
+    cal = vobject.readOne(stored.data)
+    assert not hasattr(cal, "method")
+    assert cal.prodid.value == "-//Together//Mentorship sessions//EN"
+    event = cal.vevent
+    assert event.organizer.value.lower() == f"mailto:{ALICE}"
+    assert [a.value.lower() for a in event.attendee_list] == ["mailto:bob@northwind.example"]
+    assert event.attendee.params["CN"] == ["Bob Example"]
+    assert event.dtstart.value == start
+    assert event.description.value.count("Join:") == 1
+
+
 def test_it_marks_the_connection_needs_reconnect_when_the_app_password_is_revoked(
     alice_connected, alice_mentee
 ):

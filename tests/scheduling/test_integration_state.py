@@ -82,7 +82,7 @@ def ics_emails(mailoutbox, email: str) -> list:
     return [
         m
         for m in mailoutbox
-        if m.to == [email] and any("text/calendar" in a[2] for a in m.attachments)
+        if m.to == [email] and any(a[0].endswith(".ics") for a in m.attachments)
     ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import requests
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from calendars import oauth, selectors, services
-from calendars.errors import ProviderError
+from calendars.errors import NeedsReconnectError, ProviderError, TemporaryProviderError
 from calendars.forms import CalDAVForm, ServiceAccountKeyForm
 from calendars.models import CalendarConnection, OrganizationIntegration, Provider
 from calendars.providers import google as google_provider
@@ -127,12 +129,30 @@ def caldav_connect(request):
     from calendars.providers.caldav_provider import CalDAVProvider
 
     data = form.cleaned_data
+    host = urlsplit(data["url"]).netloc
     try:
-        CalDAVProvider(
+        url = CalDAVProvider.discover(
             url=data["url"], username=data["username"], password=data["password"]
+        )
+        CalDAVProvider(
+            url=url, username=data["username"], password=data["password"]
         ).list_calendars()
+    except NeedsReconnectError:
+        messages.error(request, f"{host} did not accept that username and app password.")
+        return redirect("calendars:my_calendar")
+    except TemporaryProviderError:
+        messages.error(
+            request,
+            f"Together could not reach a server at {host}. Check the address, or try again "
+            "in a few minutes if the server is down.",
+        )
+        return redirect("calendars:my_calendar")
     except ProviderError:
-        messages.error(request, "The CalDAV server did not accept that username and app password.")
+        messages.error(
+            request,
+            f"{host} answered, but not as a CalDAV server. Check the address your provider "
+            "gives for CalDAV (for example https://caldav.fastmail.com/).",
+        )
         return redirect("calendars:my_calendar")
     grant = services.GrantedAccount(
         provider=Provider.CALDAV,
@@ -141,7 +161,7 @@ def caldav_connect(request):
         refresh_token=data["password"],
         expires_at=None,
         scopes="",
-        caldav_url=data["url"],
+        caldav_url=url,
     )
     try:
         services.connection_upsert(user=request.user, grant=grant)

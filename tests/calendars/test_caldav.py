@@ -14,6 +14,7 @@ from calendars.errors import NeedsReconnectError
 from calendars.models import BusyBlock, CalendarConnection
 from calendars.providers.base import EventSpec
 from calendars.providers.caldav_provider import CalDAVProvider
+from tests.calendars.conftest import _free_port
 
 ALICE = "alice@northwind.example"
 
@@ -70,6 +71,60 @@ def test_it_refuses_a_wrong_app_password_and_stores_nothing(radicale, alice_ment
         {"url": radicale.url, "username": ALICE, "password": "wrong"},
     )
     assert not CalendarConnection.objects.exists()
+
+
+def _connect_messages(client, url, password):
+    response = client.post(
+        reverse("calendars:caldav_connect"),
+        {"url": url, "username": ALICE, "password": password},
+        follow=True,
+    )
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_it_says_which_part_of_the_sign_in_was_wrong(radicale, alice_mentee, client):
+    client.force_login(alice_mentee)
+    host = radicale.url.split("//")[1].rstrip("/")
+    assert _connect_messages(client, radicale.url, "wrong") == [
+        f"{host} did not accept that username and app password."
+    ]
+    # Nothing listens on this port: that is not a wrong password.
+    closed = f"http://127.0.0.1:{_free_port()}/"
+    (message,) = _connect_messages(client, closed, radicale.users[ALICE])
+    assert message.startswith("Together could not reach a server at 127.0.0.1:")
+    assert not CalendarConnection.objects.exists()
+
+
+def test_it_finds_the_caldav_service_through_the_well_known_address(
+    radicale, alice_calendar, alice_mentee, client
+):
+    """A provider's root need not be its CalDAV address: /.well-known/caldav leads there
+    (RFC 6764). Radicale redirects it to its root, as Fastmail's does to its own."""
+    client.force_login(alice_mentee)
+    wrong_path = radicale.url + "not/the/caldav/path/"
+    assert _connect_messages(client, wrong_path, radicale.users[ALICE]) == []
+    connection = CalendarConnection.objects.get(user=alice_mentee)
+    assert connection.caldav_url == radicale.url + "alice%40northwind.example/"
+    assert alice_calendar in {c.calendar_id for c in connection.calendars.all()}
+
+
+def test_a_tasks_only_list_is_not_offered_as_a_calendar(radicale, alice_calendar):
+    import caldav
+
+    dav = caldav.DAVClient(
+        url=radicale.url,
+        username=ALICE,
+        password=radicale.users[ALICE],
+        enable_rfc6764=False,
+        require_tls=False,
+    )
+    tasks = dav.principal().make_calendar(
+        name="Reminders", supported_calendar_component_set=["VTODO"]
+    )
+    provider = CalDAVProvider(url=radicale.url, username=ALICE, password=radicale.users[ALICE])
+    listed = {c.calendar_id: c for c in provider.list_calendars()}
+    assert str(tasks.url) not in listed
+    assert listed[alice_calendar].can_write is True
 
 
 def test_it_syncs_each_event_kind(radicale, alice_connected, alice_calendar, alice_mentee):
@@ -257,3 +312,42 @@ def test_a_floating_time_keeps_its_wall_clock_on_a_dst_day(
     local = block.start.astimezone(ZoneInfo("America/New_York"))
     assert (local.date(), local.hour, local.minute) == (day, 10, 0)
     assert block.end - block.start == dt.timedelta(hours=1)
+
+
+def test_a_shared_read_only_calendar_is_listed_but_never_writable():
+    """A PROPFIND answer shaped like iCloud's for a calendar shared read-only with the person
+    (RFC 3744 current-user-privilege-set without write), beside their own and a task list."""
+    from caldav.lib.url import URL
+    from lxml import etree
+
+    from calendars.providers.caldav_provider import _calendars_in
+
+    def calendar(href, name, privileges, components=("VEVENT",)):
+        privs = "".join(f"<d:privilege><d:{p}/></d:privilege>" for p in privileges)
+        comps = "".join(f'<c:comp name="{c}"/>' for c in components)
+        return (
+            f"<d:response><d:href>{href}</d:href><d:propstat><d:prop>"
+            f"<d:displayname>{name}</d:displayname>"
+            "<d:resourcetype><d:collection/><c:calendar/></d:resourcetype>"
+            f"<c:supported-calendar-component-set>{comps}</c:supported-calendar-component-set>"
+            f"<d:current-user-privilege-set>{privs}</d:current-user-privilege-set>"
+            "</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+        )
+
+    xml = (
+        '<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+        "<d:response><d:href>/123/calendars/</d:href><d:propstat><d:prop>"
+        "<d:resourcetype><d:collection/></d:resourcetype></d:prop>"
+        "<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+        + calendar("/123/calendars/home/", "Home", ["read", "write", "write-content"])
+        + calendar("/123/calendars/team/", "Team (shared)", ["read", "read-free-busy"])
+        + calendar("/123/calendars/tasks/", "Reminders", ["read", "write"], ("VTODO",))
+        + "</d:multistatus>"
+    )
+    found = _calendars_in(
+        URL("https://p01-caldav.icloud.com/123/calendars/"), etree.fromstring(xml)
+    )
+    assert found == [
+        ("https://p01-caldav.icloud.com/123/calendars/home/", "Home", True),
+        ("https://p01-caldav.icloud.com/123/calendars/team/", "Team (shared)", False),
+    ]

@@ -23,7 +23,7 @@ class Radicale:
         self.url = url
         self.users = users
 
-    def make_calendar(self, user: str, name: str) -> str:
+    def make_calendar(self, user: str, name: str, components: list[str] | None = None) -> str:
         import caldav
 
         client = caldav.DAVClient(
@@ -33,7 +33,9 @@ class Radicale:
             enable_rfc6764=False,
             require_tls=False,
         )
-        cal = client.principal().make_calendar(name=name)
+        cal = client.principal().make_calendar(
+            name=name, supported_calendar_component_set=components
+        )
         return str(cal.url)
 
     def put_event(self, user: str, calendar_url: str, ical: str) -> None:

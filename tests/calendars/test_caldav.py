@@ -109,21 +109,10 @@ def test_it_finds_the_caldav_service_through_the_well_known_address(
 
 
 def test_a_tasks_only_list_is_not_offered_as_a_calendar(radicale, alice_calendar):
-    import caldav
-
-    dav = caldav.DAVClient(
-        url=radicale.url,
-        username=ALICE,
-        password=radicale.users[ALICE],
-        enable_rfc6764=False,
-        require_tls=False,
-    )
-    tasks = dav.principal().make_calendar(
-        name="Reminders", supported_calendar_component_set=["VTODO"]
-    )
+    tasks = radicale.make_calendar(ALICE, "Reminders", components=["VTODO"])
     provider = CalDAVProvider(url=radicale.url, username=ALICE, password=radicale.users[ALICE])
     listed = {c.calendar_id: c for c in provider.list_calendars()}
-    assert str(tasks.url) not in listed
+    assert tasks not in listed
     assert listed[alice_calendar].can_write is True
 
 

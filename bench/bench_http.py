@@ -88,6 +88,8 @@ if os.environ.get("BENCH_HTTP_SERVE"):
 
 
 def _scratch_url() -> str:
+    # Never Redis DB 0 (the app's own): a scratch DB unless told otherwise.
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
     url = os.environ.get("DATABASE_URL", "")
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql"}:
@@ -189,9 +191,14 @@ def _seed() -> tuple[int, str]:
 
 
 def _free_port() -> int:
+    """BENCH_HTTP_PORT (default 8791), checked free; the run reports it."""
+    port = int(os.environ.get("BENCH_HTTP_PORT", "8791"))
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            sys.exit(f"port {port} is taken: set BENCH_HTTP_PORT to a free one")
+    return port
 
 
 def _start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
@@ -347,7 +354,8 @@ def main() -> None:
     print(
         f"gunicorn {WORKERS} workers x 4 threads; load {PROCESSES} processes x {THREADS} "
         f"keep-alive connections; {ROUNDS} rounds of {DURATION:.0f} s per endpoint, order "
-        f"rotated; {os.cpu_count()} CPUs shared; load average before: {LOAD_BEFORE}"
+        f"rotated; {os.cpu_count()} CPUs shared; load average before: {LOAD_BEFORE}; "
+        f"port {port}, {os.environ['REDIS_URL']}"
     )
     print(f"availability answer: {slots} slots, {busy} visible busy blocks, insight mutual")
     print(

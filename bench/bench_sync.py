@@ -5,7 +5,10 @@ provider emulator with 50 ms added to every API request. Syncs a Google Workspac
 organization (service account, freeBusy) and a Microsoft 365 tenant (client credentials,
 getSchedule) through the real libraries over HTTPS, and prints wall time, provider calls
 against the batching floor (Google ⌈N/50⌉ freeBusy queries per 90-day span, Graph ⌈N/20⌉
-getSchedule calls per window under 62 days, over the synced range: the whole bookable year) and memory (peak RSS growth during each sync; process max RSS).
+getSchedule calls per window under 62 days, over the synced range: the whole bookable year) and
+memory: peak RSS growth during each sync, read as VmHWM from /proc/self/status after resetting
+the high-water mark to the current RSS by writing "5" to /proc/self/clear_refs (Linux); and
+the process max RSS.
 
 Database: DATABASE_URL if set, else a scratch SQLite file. Targets: calls at the floor and
 ≤ 60 s wall per provider.
@@ -40,16 +43,48 @@ def _setup_django():
     call_command("migrate", verbosity=0)
 
 
-def main() -> None:
-    _setup_django()
-    import requests
-    from django.conf import settings
+def _reset_peak_rss() -> int | None:
+    """Reset the process's RSS high-water mark to its current RSS; return that RSS in bytes.
 
-    from calendars import services
+    Without a reset, ru_maxrss is the peak of everything before (setup, the other
+    provider's sync), so the growth printed was 0.0 or negative. None if unsupported.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return None
+    return _status_kb("VmRSS") * 1024
+
+
+def _peak_rss() -> int:
+    return _status_kb("VmHWM") * 1024
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _delete_bench_organizations() -> None:
+    """Remove a previous run's organizations, in the order their protected references need."""
     from calendars.models import OrganizationIntegration
-    from calendars.providers import google, microsoft
     from programs.models import Organization, OrganizationDomain, User
 
+    orgs = Organization.objects.filter(slug__in=["bench-g", "bench-m"])
+    OrganizationIntegration.objects.filter(organization__in=orgs).delete()
+    for p in ("g", "m"):
+        User.objects.filter(email__endswith=f"@bench-{p}.example").delete()
+    User.objects.filter(organization__in=orgs).delete()
+    OrganizationDomain.objects.filter(organization__in=orgs).delete()
+    orgs.delete()
+
+
+def main() -> None:
+    _setup_django()
     # The emulator runs in its own process so its CPU and memory are not counted as ours.
     state = Path(tempfile.mkdtemp(prefix="together-bench-emulator-"))
     proc = subprocess.Popen(
@@ -68,6 +103,27 @@ def main() -> None:
         stdout=subprocess.PIPE,
         text=True,
     )
+    try:
+        _run(proc)
+    finally:
+        # Whatever failed, the emulator does not outlive the benchmark.
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _run(proc: subprocess.Popen) -> None:
+    import requests
+    from django.conf import settings
+
+    from calendars import services
+    from calendars.models import OrganizationIntegration
+    from calendars.providers import google, microsoft
+    from programs.models import Organization, OrganizationDomain, User
+
     urls = json.loads(proc.stdout.readline())
     base = urls["tls_base_url"]
     ca_path = urls["ca_path"]
@@ -139,11 +195,9 @@ def main() -> None:
     settings.CALENDAR_CA_BUNDLE = ca_path
     microsoft._msal_app.cache_clear()
 
-    Organization.objects.filter(slug__in=["bench-g", "bench-m"]).delete()
-    User.objects.filter(email__endswith=".bench-g.example").delete()
+    _delete_bench_organizations()
     results = []
     for p, provider in (("g", "google"), ("m", "microsoft")):
-        User.objects.filter(email__endswith=f"@bench-{p}.example").delete()
         org = Organization.objects.create(name=f"Bench {provider}", slug=f"bench-{p}")
         OrganizationDomain.objects.create(organization=org, domain=f"bench-{p}.example")
         User.objects.bulk_create(
@@ -164,12 +218,13 @@ def main() -> None:
         )
         control("DELETE", "/counters")
         control("POST", "/faults", {"kind": "latency", "latency_ms": LATENCY_MS})
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss_before = _reset_peak_rss()
         started = time.perf_counter()
         summary = services.sync_organization(integration_id=integration.pk)
         wall = time.perf_counter() - started
-        # Growth of the process's peak RSS during the sync (tracemalloc would slow the run).
-        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) * 1024
+        # Growth of the peak RSS during this sync alone (the mark was reset just before;
+        # tracemalloc would slow the run and miss C allocations).
+        peak = None if rss_before is None else _peak_rss() - rss_before
         control("DELETE", "/faults")
         counters = control("GET", "/counters")["counters"]
         endpoint = "calendar.freebusy.query" if provider == "google" else "graph.getSchedule"
@@ -181,8 +236,6 @@ def main() -> None:
         floor = math.ceil(MEMBERS / per) * math.ceil((hi - lo) / span)
         results.append((provider, summary, wall, counters.get(endpoint, 0), floor, peak, counters))
 
-    proc.terminate()
-    proc.wait(timeout=10)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     db = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
     print(
@@ -197,7 +250,9 @@ def main() -> None:
         print(
             f"  {provider:9s}: {wall:6.2f} s wall, {calls} batch calls (floor {floor}), "
             f"{token_calls} token calls, {summary.resolved}/{MEMBERS} resolved, "
-            f"{summary.busy_blocks} busy blocks, peak RSS growth {peak / 1e6:.1f} MB  [{verdict}]"
+            f"{summary.busy_blocks} busy blocks, peak RSS growth "
+            f"{'n/a' if peak is None else f'{peak / 1e6:.1f} MB'} (VmHWM after clear_refs)"
+            f"  [{verdict}]"
         )
     period = settings.CELERY_BEAT_SCHEDULE["calendars-sync-all"]["schedule"]
     polls = 86400 / period

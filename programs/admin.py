@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 
-from programs import roles, services
+from programs import roles, services, user_cache
 from programs.admin_scoping import OrgScopedAdmin, OrgScopedInline, register_org_lookup
 from programs.models import (
     Group,
@@ -270,6 +270,7 @@ class UserAdmin(ServiceErrorsAdmin, DjangoUserAdmin):
         if request.user.is_superuser and "is_superuser" in form.changed_data:
             # Platform power: superusers only, and no service of an organization's.
             User.objects.filter(pk=obj.pk).update(is_superuser=data["is_superuser"])
+            user_cache.forget(obj.pk)  # .update() sends no post_save
 
     def save_related(self, request, form, formsets, change):
         if request.user.is_superuser and change:

@@ -239,6 +239,11 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+if REDIS_URL:
+    # The signed-in person's row is read from Redis, not the database, on every request;
+    # any save of the user (deactivation, password change) replaces its version, so the next
+    # request sees it (programs/user_cache.py). Never with a per-process cache.
+    AUTHENTICATION_BACKENDS[1] = "programs.user_cache.CachedUserBackend"
 # Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one account,
 # or from one address, sign-in there is refused (429, a page that says why) for
 # LOGIN_LOCKOUT_MINUTES; the real person can reset their password, which lifts the lock

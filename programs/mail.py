@@ -105,9 +105,7 @@ def email_send(
     if calendar is None:
         message = EmailMultiAlternatives(rendered.subject, rendered.text, **kwargs)
     else:
-        message = _InvitationMessage(
-            rendered.subject, rendered.text, calendar=calendar, **kwargs
-        )
+        message = _InvitationMessage(rendered.subject, rendered.text, calendar=calendar, **kwargs)
     message.attach_alternative(rendered.html, "text/html")
     for attachment in attachments:
         message.attach(attachment.filename, attachment.content, attachment.mimetype)

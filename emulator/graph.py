@@ -80,6 +80,10 @@ RRULE_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 FAR_PAST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+# The join details Outlook puts at the end of a Teams event's body (see `apply`).
+MEETING_BLOB = "_" * 80 + "\nMicrosoft Teams meeting\nJoin on your computer: {join}\n" + "_" * 80
+
+
 def stamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
 
@@ -762,9 +766,22 @@ class Graph:
                 raise bad("All-day events must start and end at midnight.", "ErrorInvalidRequest")
         if "subject" in body:
             event.summary = body["subject"] or ""
+        blob_dropped = False
         if "body" in body and isinstance(body["body"], dict):
             event.extra["body"] = body["body"]
             event.description = str(body["body"].get("content", ""))
+            blob = event.extra.get("meeting_blob")
+            if event.conference is not None and blob and blob not in event.description:
+                # "Before updating the body of an event that has been set up as an online
+                # meeting, be sure to first get the body property, apply the appropriate
+                # changes to the content, and preserve the meeting blob for online meeting.
+                # Inadvertently removing the meeting blob from the body would disable meeting
+                # online." https://learn.microsoft.com/en-us/graph/api/event-update
+                # (Notes: body property and online meetings). A body without the blob turns
+                # the Teams meeting off, even with isOnlineMeeting true in the same PATCH.
+                event.conference = None
+                event.extra.pop("meeting_blob", None)
+                blob_dropped = True
         if "location" in body:
             event.location = (body["location"] or {}).get("displayName", "")
         if "showAs" in body:
@@ -796,9 +813,21 @@ class Graph:
             provider = body.get("onlineMeetingProvider", "teamsForBusiness")
             if provider not in ("teamsForBusiness", "skypeForBusiness", "skypeForConsumer"):
                 raise bad(f"Invalid onlineMeetingProvider '{provider}'.", "ErrorInvalidRequest")
+            if blob_dropped:
+                return
             event.conference = self.teams_meeting(calendar)
+            # Outlook writes the join details into the body as the "meeting blob".
+            blob = MEETING_BLOB.format(join=event.conference["joinUrl"])
+            event.extra["meeting_blob"] = blob
+            content = event.description + ("\n\n" if event.description else "") + blob
+            event.extra["body"] = {
+                **(event.extra.get("body") or {"contentType": "text"}),
+                "content": content,
+            }
+            event.description = content
         elif wants_meeting is False:
             event.conference = None
+            event.extra.pop("meeting_blob", None)
 
     def teams_meeting(self, calendar: Calendar) -> dict[str, Any]:
         owner = self.store.account(calendar.owner)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -405,10 +406,35 @@ class MicrosoftProvider:
         return f"{self.root}/calendars/{calendar_id}/events"
 
     def update_event(self, *, calendar_id: str, event_id: str, event: EventSpec) -> WrittenEvent:
-        resp = self._request(
-            "PATCH", f"{self.root}/events/{event_id}", json=self._body(event), retries=0
-        )
+        body = self._body(event)
+        if event.conferencing == "video":
+            body = self._keeping_meeting_blob(event_id, body)
+        resp = self._request("PATCH", f"{self.root}/events/{event_id}", json=body, retries=0)
         return self._written(resp)
+
+    def _keeping_meeting_blob(self, event_id: str, body: dict) -> dict:
+        """Graph turns a Teams meeting off when a PATCH's body loses the meeting blob
+        (https://learn.microsoft.com/en-us/graph/api/event-update, "body property and online
+        meetings"): read the body first, leave it out when our part is unchanged (a time-only
+        reschedule), else write our new part followed by the blob as it stands."""
+        current = self._request(
+            "GET",
+            f"{self.root}/events/{event_id}",
+            params={"$select": "body,isOnlineMeeting"},
+        )
+        if not current.get("isOnlineMeeting"):
+            return body
+        content = str((current.get("body") or {}).get("content", ""))
+        ours = body["body"]["content"]
+        if content.startswith(ours):
+            return {k: v for k, v in body.items() if k != "body"}
+        blob = _BLOB_RULE.search(content)
+        if blob is None:
+            return {k: v for k, v in body.items() if k != "body"}
+        return {
+            **body,
+            "body": {**body["body"], "content": ours + "\n\n" + content[blob.start() :]},
+        }
 
     def delete_event(self, *, calendar_id: str, event_id: str) -> None:
         try:
@@ -463,6 +489,10 @@ class MicrosoftProvider:
         # Graph has no token revocation for an app's delegated grant; revokeSignInSessions
         # would sign the person out everywhere. Disconnect deletes our tokens instead.
         return None
+
+
+# Teams' meeting blob opens with a rule of underscores (plain text or inside the HTML body).
+_BLOB_RULE = re.compile(r"_{20,}")
 
 
 def _differs(resp: dict, event: EventSpec) -> bool:

@@ -139,3 +139,63 @@ def test_it_marks_needs_reconnect_when_calendar_permission_is_removed(
     services.sync_connection(connection_id=connection.pk)
     connection.refresh_from_db()
     assert connection.status == "needs_reconnect"
+
+
+def _teams_spec(start, description="Mentorship session.\nJoin: (the Teams link)"):
+    from calendars.providers.base import EventSpec
+
+    return EventSpec(
+        title="Mentoring",
+        description=description,
+        start=start,
+        end=start + dt.timedelta(minutes=45),
+        time_zone="Pacific/Auckland",
+        attendees=["dan@contoso.example"],
+        conferencing="video",
+    )
+
+
+def _live(emulator):
+    return [e for e in emulator.written() if not e["deleted"]]
+
+
+def test_rescheduling_a_teams_session_keeps_its_join_url_at_the_new_time(
+    emulator, carol_client, carol_outsider
+):
+    connect_outlook(carol_client, emulator)
+    target = selectors.write_target_for(carol_outsider)
+    provider = target.provider()
+    start = timezone.now().replace(microsecond=0) + dt.timedelta(days=2)
+    first = provider.create_event(
+        calendar_id=target.calendar_id, event=_teams_spec(start), idempotency_key="s-teams"
+    )
+    assert first.conference_url
+    later = start + dt.timedelta(days=1, hours=3)
+    moved = provider.update_event(
+        calendar_id=target.calendar_id, event_id=first.event_id, event=_teams_spec(later)
+    )
+    (event,) = _live(emulator)
+    assert dt.datetime.fromisoformat(event["start"]) == later
+    assert event["conference_link"] == first.conference_url
+    assert moved.conference_url == first.conference_url
+
+
+def test_a_new_agenda_on_a_teams_session_keeps_the_meeting_blob_and_the_join_url(
+    emulator, carol_client, carol_outsider
+):
+    connect_outlook(carol_client, emulator)
+    target = selectors.write_target_for(carol_outsider)
+    provider = target.provider()
+    start = timezone.now().replace(microsecond=0) + dt.timedelta(days=2)
+    first = provider.create_event(
+        calendar_id=target.calendar_id, event=_teams_spec(start), idempotency_key="s-agenda"
+    )
+    provider.update_event(
+        calendar_id=target.calendar_id,
+        event_id=first.event_id,
+        event=_teams_spec(start, description="Mentorship session.\n\nAgenda:\nCareer talk"),
+    )
+    (event,) = _live(emulator)
+    assert event["conference_link"] == first.conference_url
+    assert "Career talk" in event["description"]
+    assert first.conference_url in event["description"]

@@ -3,6 +3,8 @@ never back on the page."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.scheduling.booking_pages import (  # noqa: F401
@@ -21,6 +23,16 @@ FOCUSED = """() => {
 }"""
 
 
+def until(page, expression: str, timeout: float = 10.0) -> None:
+    """Wait until ``expression`` is true in the page. Polled through page.evaluate, which the
+    page's CSP allows: wait_for_function compiles its string in the page, and script-src
+    'self' (no 'unsafe-eval') refuses that whenever the first check is not already true."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        time.sleep(0.05)
+
+
 def test_choosing_a_date_with_enter_focuses_the_time_list_one_tab_from_its_first_time(
     open_as,  # noqa: F811
     live_server,
@@ -35,7 +47,7 @@ def test_choosing_a_date_with_enter_focuses_the_time_list_one_tab_from_its_first
     page.focus(f'a[data-date="{other.isoformat()}"]')
     page.keyboard.press("Enter")
     page.wait_for_selector(f'a.date.selected[data-date="{other.isoformat()}"]')
-    page.wait_for_function("document.activeElement.id === 'time-title'")
+    until(page, "document.activeElement.id === 'time-title'")
     page.keyboard.press("Tab")
     focused = page.evaluate(FOCUSED)
     first_time = page.evaluate("document.querySelector('.time-list a.slot').innerText")
@@ -55,15 +67,15 @@ def test_changing_duration_and_conferencing_with_arrow_keys_keeps_focus_on_the_c
     page.focus('input[name=duration][value="30"]')
     page.keyboard.press("ArrowDown")  # 45 minutes: the wizard re-renders
     page.wait_for_selector('input[name=duration][value="45"][checked]')
-    page.wait_for_function("document.activeElement.name === 'duration'")
+    until(page, "document.activeElement.name === 'duration'")
     assert page.evaluate(FOCUSED)["value"] == "45"
     page.keyboard.press("ArrowDown")  # and again, without reaching for the mouse
     page.wait_for_selector('input[name=duration][value="60"][checked]')
-    page.wait_for_function("document.activeElement.value === '60'")
+    until(page, "document.activeElement.value === '60'")
 
     page.focus('input[name=conferencing][value="none"]')
     page.keyboard.press("ArrowUp")  # Physical location: its field appears
     page.wait_for_selector("#id_location")
-    page.wait_for_function("document.activeElement.name === 'conferencing'")
+    until(page, "document.activeElement.name === 'conferencing'")
     assert page.evaluate(FOCUSED)["value"] == "location"
     shot(page, "focus-02-conferencing")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from programs import services
+from programs import availability, services
 from programs.models import Match, Organization, Program, User
 from programs.roles import OrganizationRole
 
@@ -104,8 +104,13 @@ def _email(local: str, domain: str = f"{DEMO_SLUG}.example") -> str:
     return f"{local}@{domain}"
 
 
+# The demo's people have each set their week to every day 07:00-21:00 on their own clock, so
+# people from Auckland to São Paulo meet (the default is weekdays 09:00-17:00).
+DEMO_WEEK = {day: [(dt.time(7), dt.time(21))] for day in range(7)}
+
+
 def _person(org: Organization, domain: str, local: str, first: str, last: str, tz: str) -> User:
-    return services.user_create(
+    user = services.user_create(
         email=_email(local, domain),
         organization=org,
         time_zone=tz,
@@ -113,6 +118,8 @@ def _person(org: Organization, domain: str, local: str, first: str, last: str, t
         last_name=last,
         password=DEMO_PASSWORD,
     )
+    availability.weekly_hours_set(user=user, week=DEMO_WEEK)
+    return user
 
 
 def _program(organization: Organization, name: str, today: dt.date, **kwargs) -> Program:

@@ -30,10 +30,11 @@ STEP = dt.timedelta(minutes=STEP_MINUTES)
 # start on the same grid as everyone else's.
 HEAT_MAP_STEP = 2 * STEP
 
-# The hours of someone who has not set their own week: every day 07:00-21:00 on their wall
-# clock (what Together has always offered, so sessions people already booked stay inside).
+# The hours of someone who has set no week of their own and whose mailbox has no working
+# hours: weekdays 09:00-17:00 on their own wall clock, as the issue asks (a mentor with a
+# day job is not bookable on a Saturday morning until they say so).
 DEFAULT_WEEK: dict[int, list[tuple[dt.time, dt.time]]] = {
-    day: [(dt.time(7, 0), dt.time(21, 0))] for day in range(7)
+    day: [(dt.time(9, 0), dt.time(17, 0))] for day in range(5)
 }
 
 

@@ -23,6 +23,9 @@ from scheduling import services
 from tests import factories
 from tests.zone_guard import ZoneGuard
 
+# Not a test of hours: everyone is bookable every day 07:00-21:00 on their clock.
+pytestmark = pytest.mark.usefixtures("everyone_bookable_all_week")
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # What would render an instant in a zone other than the active one.
 PICKS_A_ZONE = re.compile(r"{%\s*(timezone|localtime)\b|\|\s*(utc|localtime|timezone)\b")

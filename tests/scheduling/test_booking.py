@@ -102,7 +102,8 @@ def test_it_refuses_a_slot_overlapping_either_persons_session(
         ({"start": NOW - dt.timedelta(hours=1)}, "past"),
         ({"duration": 20}, "not allowed"),
         ({"time_zone": "Mars/Olympus"}, "time zone"),
-        ({"start": dt.datetime(2026, 3, 3, 23, 0, tzinfo=dt.UTC)}, "outside your hours"),
+        # 17:30 London is after Alice's default 09:00-17:00, and 12:30 in Bob's New York.
+        ({"start": dt.datetime(2026, 3, 3, 17, 30, tzinfo=dt.UTC)}, "outside your hours"),
         ({"start": dt.datetime(2027, 1, 5, 15, 0, tzinfo=dt.UTC)}, "outside Mentoring"),
         ({"start": SLOT + dt.timedelta(minutes=7)}, "step"),
         ({"start": dt.datetime(2026, 3, 3, 15, 0)}, "offset"),  # noqa: DTZ001

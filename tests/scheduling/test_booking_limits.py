@@ -15,6 +15,9 @@ from programs.models import Session
 from scheduling import availability, services
 from tests import factories
 
+# Not a test of hours: everyone is bookable every day 07:00-21:00 on their clock.
+pytestmark = pytest.mark.usefixtures("everyone_bookable_all_week")
+
 NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
 TUESDAY = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 

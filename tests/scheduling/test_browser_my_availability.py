@@ -105,4 +105,4 @@ def test_bad_hours_are_refused_on_the_page_and_change_nothing(open_as, live_serv
     page.click("text=Save weekly hours")
     page.wait_for_selector("text=Monday: '16:00-10:00' ends before it starts.")
     assert page.locator("[data-testid=default-week]").count() == 1
-    assert page.locator("#day-0").input_value() == "07:00-21:00"
+    assert page.locator("#day-0").input_value() == "09:00-17:00"

@@ -17,6 +17,8 @@ from programs import services as programs_services
 from scheduling import invites, services
 from tests import factories
 
+pytestmark = pytest.mark.usefixtures("everyone_bookable_all_week")
+
 NOW = dt.datetime(2026, 6, 29, 12, 0, tzinfo=dt.UTC)
 # Wed 1 Jul 12:00 UTC: Kolkata 17:30, São Paulo 09:00, London 13:00 (BST), all that Wednesday.
 MIDDAY = dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)

@@ -37,6 +37,9 @@ from tests.calendars.conftest import (  # noqa: F401
 from tests.calendars.test_domain_wide import connect_google_workspace
 from tests.scheduling.test_invites import integrate_northwind, written_events
 
+# Not a test of hours: everyone is bookable every day 07:00-21:00 on their clock.
+pytestmark = pytest.mark.usefixtures("everyone_bookable_all_week")
+
 # Isla has a Google Workspace account; Jamal, at the same domain, has none.
 FIXTURE = copy.deepcopy(BASE_FIXTURE)
 FIXTURE["accounts"].append({"email": "isla@northwind.example", "time_zone": "Pacific/Auckland"})

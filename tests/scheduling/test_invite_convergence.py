@@ -29,6 +29,9 @@ from scheduling.models import SessionInvite
 from tests.calendars.conftest import CONTOSO_TENANT, MS_CLIENT, emulator, emulator_server  # noqa: F401
 from tests.scheduling.test_invites import book, integrate_northwind, written_events
 
+# Not a test of hours: everyone is bookable every day 07:00-21:00 on their clock.
+pytestmark = pytest.mark.usefixtures("everyone_bookable_all_week")
+
 NOT_DELIVERED = "scheduling.tasks.invite_deliver.delay"
 
 

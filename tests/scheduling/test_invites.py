@@ -15,6 +15,9 @@ from scheduling import invites, services
 from scheduling.models import SessionInvite
 from tests.calendars.conftest import SERVICE_ACCOUNT, emulator, emulator_server  # noqa: F401
 
+# Not a test of hours: everyone is bookable every day 07:00-21:00 on their clock.
+pytestmark = pytest.mark.usefixtures("everyone_bookable_all_week")
+
 
 def integrate_northwind(emulator, northwind) -> OrganizationIntegration:  # noqa: F811
     """Domain-wide Google integration for Northwind, as if IT had consented."""

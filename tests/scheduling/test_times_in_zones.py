@@ -97,15 +97,15 @@ def test_the_reschedule_confirm_shows_was_and_moves_to_in_the_viewers_zone(
     match = _match(program, dev, chloe)
     session = services.session_book(
         match_or_group=match,
-        start=dt.datetime(2026, 12, 3, 7, 45, tzinfo=dt.UTC),  # 13:15 Kolkata
+        start=dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC),  # 14:30 Kolkata
         duration=60,
         booked_by=dev,
     )
     client.force_login(dev)
-    moved = dt.datetime(2026, 12, 4, 8, 45, tzinfo=dt.UTC)  # 14:15 Kolkata
+    moved = dt.datetime(2026, 12, 4, 10, 0, tzinfo=dt.UTC)  # 15:30 Kolkata, 10:00 London
     text = _text(client.get(_confirm_url(match, moved, "Asia/Kolkata", reschedule=session.pk)))
-    assert "Was Thursday 3 December 2026, 13:15–14:15" in text
-    assert "Moves to Friday 4 December 2026, 14:15–15:15 (Asia/Kolkata)" in text
+    assert "Was Thursday 3 December 2026, 14:30–15:30" in text
+    assert "Moves to Friday 4 December 2026, 15:30–16:30 (Asia/Kolkata)" in text
 
 
 def test_the_group_confirm_and_heat_map_labels_are_in_the_viewers_zone(client, northwind):
@@ -153,10 +153,11 @@ def test_a_weekly_series_from_sao_paulo_shows_and_books_its_wall_clock(client, p
         "2026-12-17T09:00",
         "2026-12-24T09:00",
     ]
-    # The person moves the second occurrence to 13:00 and sends what the page shows.
-    values[1] = "2026-12-10T13:00"
-    check = client.get(url + "&check=2026-12-10T13:00&n=2").content.decode()
-    assert 'value="2026-12-10T13:00"' in check
+    # The person moves the second occurrence to 11:00 (15:00 in Lagos, inside Ada's default
+    # 09:00-17:00) and sends what the page shows.
+    values[1] = "2026-12-10T11:00"
+    check = client.get(url + "&check=2026-12-10T11:00&n=2").content.decode()
+    assert 'value="2026-12-10T11:00"' in check
     response = client.post(
         reverse("match_confirm", args=[match.pk]),
         {
@@ -173,7 +174,7 @@ def test_a_weekly_series_from_sao_paulo_shows_and_books_its_wall_clock(client, p
         s.start.astimezone(dt.timezone(dt.timedelta(hours=-3))).strftime("%d %H:%M")
         for s in Session.objects.filter(match=match).order_by("start")
     ]
-    assert sao_paulo == ["03 09:00", "10 13:00", "17 09:00", "24 09:00"]
+    assert sao_paulo == ["03 09:00", "10 11:00", "17 09:00", "24 09:00"]
     page = _text(client.get(response["Location"]))
     assert "Thursday 3 December 2026, 09:00–10:00 (America/Sao_Paulo)" in page
 
@@ -183,13 +184,14 @@ def test_a_series_from_auckland_keeps_the_chosen_day_and_is_bookable(client, pro
     jamal = _person(northwind, "jamal", "America/Los_Angeles")
     match = _match(program, isla, jamal)
     client.force_login(isla)
-    # 08:45 Auckland is 11:45 the day before in Los Angeles: inside both people's hours.
-    first = dt.datetime(2026, 12, 8, 19, 45, tzinfo=dt.UTC)  # Wed 9 Dec 08:45 Auckland
+    # 09:45 Auckland is 12:45 the day before in Los Angeles: inside both people's default
+    # weekday hours (09:00-17:00 on each one's clock).
+    first = dt.datetime(2026, 12, 8, 20, 45, tzinfo=dt.UTC)  # Wed 9 Dec 09:45 Auckland
     url = _confirm_url(match, first, "Pacific/Auckland", repeat="weekly", count="2")
     html = client.get(url).content.decode()
     values = _occurrence_values(html)
-    assert values == ["2026-12-09T08:45", "2026-12-16T08:45"]
-    assert "moved: no conflict" in _text(client.get(url + "&check=2026-12-16T08:45&n=2"))
+    assert values == ["2026-12-09T09:45", "2026-12-16T09:45"]
+    assert "moved: no conflict" in _text(client.get(url + "&check=2026-12-16T09:45&n=2"))
     response = client.post(
         reverse("match_confirm", args=[match.pk]),
         {
@@ -245,6 +247,7 @@ def test_times_outside_someones_hours_are_named_as_such_not_busy(client, program
     factories.calendar_connected(ben)
     client.force_login(ada)
     text = _text(client.get(reverse("match_book", args=[match.pk]) + "?day=2026-12-04"))
-    # 07:00–12:45 Lagos is Ben's night (01:00–06:45 New York): outside his hours.
-    assert "07:00–12:45 outside Ben's hours" in text
+    # Both keep the default weekdays 09:00-17:00 on their own clocks. 09:00-14:45 Lagos is
+    # 03:00-08:45 in New York: outside Ben's hours, not busy.
+    assert "09:00–14:45 outside Ben's hours" in text
     assert "Ben busy" not in text

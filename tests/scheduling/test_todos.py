@@ -20,6 +20,9 @@ NOW = dt.datetime(2026, 3, 2, 16, 0, tzinfo=dt.UTC)  # a Monday
 YESTERDAY = dt.datetime(2026, 3, 1, 15, 0, tzinfo=dt.UTC)  # London 15:00, New York 10:00
 
 
+pytestmark = pytest.mark.usefixtures("everyone_bookable_all_week")
+
+
 @pytest.fixture(autouse=True)
 def _clock():
     with time_machine.travel(NOW, tick=False):

@@ -15,6 +15,9 @@ from programs import services as program_services
 from scheduling import services
 from tests import factories
 
+# Not a test of hours: everyone is bookable every day 07:00-21:00 on their clock.
+pytestmark = pytest.mark.usefixtures("everyone_bookable_all_week")
+
 NOW = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
 WEDNESDAY = dt.date(2026, 3, 4)
 

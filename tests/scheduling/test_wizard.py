@@ -56,6 +56,7 @@ def test_the_wizard_loads_busy_times_once_for_the_month_and_the_day(
     assert "2026-03-03T15:00:00Z" not in html
 
 
+@pytest.mark.usefixtures("everyone_bookable_all_week")  # 31 January 2026 is a Saturday
 def test_a_past_month_shows_its_last_day_with_nothing_bookable(client, alice_and_bob, alice_mentee):
     client.force_login(alice_mentee)
     response = client.get(reverse("match_book", args=[alice_and_bob.pk]) + "?month=2026-01")
@@ -73,9 +74,10 @@ def test_a_long_unavailable_stretch_is_one_row_of_the_time_list(
     html = client.get(
         reverse("match_book", args=[alice_and_bob.pk]) + "?day=2026-03-03"
     ).content.decode()
-    # Bob (New York) starts at 12:00 London: Alice's morning is one row, not twenty.
+    # Both keep the default weekdays 09:00-17:00. Bob (New York) starts at 14:00 London:
+    # Alice's morning is one row, not twenty.
     assert html.count("outside Bob&#x27;s hours") == 1
-    assert "07:00–11:45" in html
+    assert "09:00–13:45" in html
     assert 'class="run"' in html
 
 

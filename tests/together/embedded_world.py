@@ -15,14 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from calendars import services as calendar_services
-from programs import services
+from programs import availability, services
 from programs.models import Program
 from scheduling import services as booking
-from scheduling.policy import DEFAULT_WEEK
 from scheduling.policy import STEP_MINUTES as SLOT_STEP_MINUTES
 
-# Nobody in this world sets their own hours: everyone has the default, the same every day.
-BOOKABLE_HOURS = DEFAULT_WEEK[0][0]
+# Ada and Ben have set the same hours every day (this world is built on the real date, which
+# may be a weekend, where the default weekday hours would not book).
+BOOKABLE_HOURS = (dt.time(7), dt.time(21))
 
 ZONES = ["UTC", "Asia/Tokyo", "America/New_York", "Asia/Kolkata", "America/Los_Angeles"]
 
@@ -63,6 +63,10 @@ def seed(key_path: str) -> None:
             starts_on=today - dt.timedelta(days=7),
             ends_on=today + dt.timedelta(days=60),
         )
+        for person in (ada, ben):
+            availability.weekly_hours_set(
+                user=person, week=dict.fromkeys(range(7), [BOOKABLE_HOURS])
+            )
         match = services.match_create(program=program, mentee=ada, mentor=ben)
         integration = calendar_services.organization_google_start(
             organization=org, admin=admin, key_json=Path(key_path).read_text()

@@ -29,7 +29,12 @@ from tests.scheduling.test_invites import (
     written_events,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Not a test of hours: everyone is bookable every day 07:00-21:00 on their clock.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("everyone_bookable_all_week"),
+]
 
 
 def ics_text(message) -> str:

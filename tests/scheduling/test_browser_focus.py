@@ -14,7 +14,12 @@ from tests.scheduling.booking_pages import (  # noqa: F401
     target_slot,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Not a test of hours: everyone is bookable every day 07:00-21:00 on their clock.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("everyone_bookable_all_week"),
+]
 
 FOCUSED = """() => {
   const el = document.activeElement;

@@ -20,6 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 BERLIN, KOLKATA = ZoneInfo("Europe/Berlin"), ZoneInfo("Asia/Kolkata")
 
 
+# Meera keeps a default week, every day 07:00-21:00 here, so Ben's hours are what limit her.
+@pytest.mark.usefixtures("everyone_bookable_all_week")
 def test_ben_sets_his_week_and_his_mentee_sees_it_at_once(
     open_as,  # noqa: F811
     live_server,

@@ -8,7 +8,7 @@ asserts the times on the page the person reads, and every email (subject, text a
 weekly series across Los Angeles' next daylight-saving change and keeps their wall clock.
 
 Dates come from the real clock (a frozen clock would expire the browser's session cookie);
-the local times are chosen inside everyone's bookable hours (07:00–21:00 in their own zone)
+the local times are chosen inside everyone's bookable hours (the fixture everyone_bookable_all_week: 07:00–21:00 in their own zone)
 in winter and in summer. Screenshots of every step go to test-artifacts/zones/.
 """
 
@@ -32,7 +32,12 @@ from tests import factories
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "zones"
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Not a test of hours: everyone is bookable every day 07:00-21:00 on their clock.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("everyone_bookable_all_week"),
+]
 
 
 @dataclass(frozen=True)

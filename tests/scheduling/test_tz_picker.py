@@ -105,6 +105,7 @@ def test_suggestions_by_city_country_and_offset(client, clock, alice_mentee):
 
 
 @pytest.mark.browser
+@pytest.mark.usefixtures("everyone_bookable_all_week")  # not a test of hours
 @pytest.mark.django_db(transaction=True)
 def test_typing_a_city_and_picking_it_with_the_keyboard_rerenders_the_times(
     open_as,  # noqa: F811

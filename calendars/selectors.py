@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, Func, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,10 +31,49 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PersonBusy:
+    """One person's busy blocks as whole epoch seconds (block ``k`` is ``[starts[k], ends[k])``
+    of kind ``kinds[k]``), read as numbers from the database: a page that hands them to the
+    engine makes no datetime per block."""
+
     user_id: int
     integrated: bool
-    intervals: list[BusyInterval]
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    kinds: tuple[str, ...]
     stale: bool
+
+    @property
+    def intervals(self) -> list[BusyInterval]:
+        """The blocks as aware UTC datetimes, for code that shows or compares them."""
+        at = functools.partial(dt.datetime.fromtimestamp, tz=dt.UTC)
+        return [
+            BusyInterval(start=at(a), end=at(b), kind=k)
+            for a, b, k in zip(self.starts, self.ends, self.kinds, strict=True)
+        ]
+
+
+class EpochSeconds(Func):
+    """A datetime column as whole epoch seconds, rounded down (``ceil=True``: up, so an end
+    keeps its block whole), computed by the database."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, expression, *, ceil: bool = False) -> None:
+        super().__init__(expression)
+        self.ceil = ceil
+
+    def as_postgresql(self, compiler, connection, **extra):
+        rounding = "CEIL" if self.ceil else "FLOOR"
+        template = f"{rounding}(EXTRACT(EPOCH FROM %(expressions)s))::bigint"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # SQLite keeps UTC text, "2026-03-02 09:30:00" or "2026-03-02 09:30:00.000001": %s
+        # drops the fraction, and the digits from the 21st character on are that fraction.
+        template = "CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
+        if self.ceil:
+            template += " + (CAST(substr(%(expressions)s, 21) AS INTEGER) > 0)"
+        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 @dataclass(frozen=True)
@@ -349,7 +388,9 @@ def busy_for(users, start: dt.datetime, end: dt.datetime) -> dict[int, PersonBus
         return {}
     ids = [u.pk for u in users]
     facts = _facts(users)
-    intervals: dict[int, list[BusyInterval]] = defaultdict(list)
+    starts: dict[int, list[int]] = defaultdict(list)
+    ends: dict[int, list[int]] = defaultdict(list)
+    kinds: dict[int, list[str]] = defaultdict(list)
     blocks = BusyBlock.objects.filter(user_id__in=ids, start__lt=end, end__gt=start).filter(
         Q(
             calendar__connection__status=CalendarConnection.Status.ACTIVE,
@@ -357,10 +398,15 @@ def busy_for(users, start: dt.datetime, end: dt.datetime) -> dict[int, PersonBus
         )
         | Q(integration__status=OrganizationIntegration.Status.ACTIVE)
     )
-    for user_id, b_start, b_end, kind in blocks.order_by("start").values_list(
-        "user_id", "start", "end", "kind"
-    ):
-        intervals[user_id].append(BusyInterval(start=b_start, end=b_end, kind=kind))
+    rows = (
+        blocks.order_by("start")
+        .annotate(start_s=EpochSeconds("start"), end_s=EpochSeconds("end", ceil=True))
+        .values_list("user_id", "start_s", "end_s", "kind")
+    )
+    for user_id, b_start, b_end, kind in rows:
+        starts[user_id].append(b_start)
+        ends[user_id].append(b_end)
+        kinds[user_id].append(kind)
     cutoff = timezone.now() - dt.timedelta(seconds=settings.CALENDAR_STALE_AFTER_SECONDS)
     result = {}
     for user in users:
@@ -375,7 +421,9 @@ def busy_for(users, start: dt.datetime, end: dt.datetime) -> dict[int, PersonBus
         result[user.pk] = PersonBusy(
             user_id=user.pk,
             integrated=integrated,
-            intervals=intervals.get(user.pk, []) if integrated else [],
+            starts=tuple(starts.get(user.pk, ())) if integrated else (),
+            ends=tuple(ends.get(user.pk, ())) if integrated else (),
+            kinds=tuple(kinds.get(user.pk, ())) if integrated else (),
             stale=stale,
         )
     return result

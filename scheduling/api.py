@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.validators import RegexValidator
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -25,6 +26,16 @@ from scheduling.engine import MAX_RANGE_DAYS
 from together.errors import ErrorSerializer
 
 # --- Serializers ------------------------------------------------------------------------
+
+
+# DRF refuses a NUL character in any text (PostgreSQL cannot store one) with a 400; the
+# pattern says so in the schema, so a client reading it knows before sending.
+_NO_NUL = RegexValidator(r"^[^\x00]*$", message="Null characters are not allowed.")
+
+
+def _text_field(**kwargs) -> serializers.CharField:
+    """Optional free text of the booking forms."""
+    return serializers.CharField(required=False, allow_blank=True, validators=[_NO_NUL], **kwargs)
 
 
 def _zone_field() -> serializers.ChoiceField:
@@ -128,9 +139,9 @@ class BookSerializer(serializers.Serializer):
     conferencing = serializers.ChoiceField(
         choices=Session.Conferencing.choices, default=Session.Conferencing.NONE
     )
-    url = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
-    location = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
-    agenda = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    url = _text_field(max_length=500, default="")
+    location = _text_field(max_length=300, default="")
+    agenda = _text_field(max_length=5000)
 
     def validate_start(self, value: dt.datetime) -> dt.datetime:
         raw = str(self.initial_data.get("start", ""))

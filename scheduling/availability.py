@@ -8,6 +8,7 @@ zone happens in :class:`SlotRow` and the templates only.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 from collections import defaultdict
@@ -103,11 +104,22 @@ def remember_payload(
 @dataclass(frozen=True)
 class PersonCalendar:
     integrated: bool
-    busy: list[tuple[dt.datetime, dt.datetime]]
+    # Busy blocks as whole epoch seconds, ``(starts, ends)``, as the busy cache reads them:
+    # the engine takes them so, without a datetime per block.
+    busy_seconds: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
     stale: bool = False
-    # Out-of-office events (Google eventType outOfOffice, Graph showAs oof): they block like
-    # busy time and read as "away", like time off set in Together.
-    away: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
+    # Out-of-office events (Google eventType outOfOffice, Graph showAs oof), epoch seconds:
+    # they block like busy time and read as "away", like time off set in Together.
+    away: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def busy(self) -> list[tuple[dt.datetime, dt.datetime]]:
+        """The busy blocks as aware UTC datetimes, for pages that show them."""
+        at = functools.partial(dt.datetime.fromtimestamp, tz=dt.UTC)
+        return [(at(a), at(b)) for a, b in zip(*self.busy_seconds, strict=True)]
+
+
+_NO_CALENDAR = PersonCalendar(integrated=False)
 
 
 def calendars_of(
@@ -125,7 +137,7 @@ def calendars_of(
     try:
         from calendars.selectors import busy_for
     except ImportError:
-        return {u.pk: PersonCalendar(integrated=False, busy=[]) for u in users}
+        return {u.pk: _NO_CALENDAR for u in users}
     found = busy_for(users, start, end)
     own_event = _own_event(exclude_session)
     out = {}
@@ -133,16 +145,21 @@ def calendars_of(
     for user in users:
         person = found.get(user.pk)
         if person is None:
-            out[user.pk] = PersonCalendar(integrated=False, busy=[])
+            out[user.pk] = _NO_CALENDAR
             continue
-        busy = [(i.start, i.end) for i in person.intervals]
+        starts, ends = person.starts, person.ends
         if own_event and user.pk in own_event[0]:
-            busy = [b for b in busy if b != own_event[1]]
+            kept = [(a, b) for a, b in zip(starts, ends, strict=True) if (a, b) != own_event[1]]
+            starts, ends = tuple(a for a, _ in kept), tuple(b for _, b in kept)
         out[user.pk] = PersonCalendar(
             integrated=bool(person.integrated),
-            busy=busy,
+            busy_seconds=(starts, ends),
             stale=bool(person.stale),
-            away=[(i.start, i.end) for i in person.intervals if i.kind == "oof"],
+            away=[
+                (a, b)
+                for a, b, kind in zip(person.starts, person.ends, person.kinds, strict=True)
+                if kind == "oof"
+            ],
         )
         if person.stale:
             stale.append(user)
@@ -164,7 +181,7 @@ def _own_event(session_id: int | None):
     if session is None:
         return None
     ids = set(session.session_participants.values_list("user_id", flat=True))
-    return ids, (session.start, session.end)
+    return ids, (math.floor(session.start.timestamp()), math.ceil(session.end.timestamp()))
 
 
 def booked_sessions_of(
@@ -246,7 +263,7 @@ def engine_participants(
         viewer=viewer,
         viewer_tz=viewer_tz,
         integrated={u.pk: calendars[u.pk].integrated for u in users},
-        busy={u.pk: calendars[u.pk].busy for u in users},
+        busy_seconds={u.pk: calendars[u.pk].busy_seconds for u in users},
         sessions=sessions,
     )
 
@@ -310,9 +327,7 @@ def match_wizard(
     step = duration * 60
     partner_tz = ZoneInfo(partner.time_zone)
     partner_away = rules.people[partner.pk].away
-    partner_oof = engine.merge(
-        (int(s.timestamp()), math.ceil(e.timestamp())) for s, e in calendars[partner.pk].away
-    )
+    partner_oof = engine.merge(calendars[partner.pk].away)
 
     def fill(first: dt.date, last: dt.date, runs: tuple[range, ...]) -> None:
         wizard.slots = []
@@ -467,6 +482,7 @@ def group_heat_map(
     grid: dict[tuple[dt.time, dt.date], HeatCellView] = {}
     for cell in heat.cells:
         local = cell.start.astimezone(tz)
+        cell_start, cell_end = int(cell.start.timestamp()), int(cell.end.timestamp())
         # The engine already counts Together sessions as busy, calendar or not.
         busy_ids = set(cell.busy)
         outside_ids = set(cell.outside) - busy_ids
@@ -477,7 +493,7 @@ def group_heat_map(
         } | {
             pk
             for pk in busy_ids
-            if any(s < cell.end and e > cell.start for s, e in calendars[pk].away)
+            if any(s < cell_end and e > cell_start for s, e in calendars[pk].away)
         }
         unknown_ids = set(cell.unknown) - busy_ids - outside_ids
         away = len(busy_ids) + len(outside_ids)

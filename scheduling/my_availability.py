@@ -37,12 +37,7 @@ def my_availability(request: HttpRequest) -> HttpResponse:
     working_hours.refresh_if_stale(user=user)
     today = timezone.now().astimezone(ZoneInfo(user.time_zone)).date()
     stored = hours.stored_hours([user.pk], today, today + hours.FURTHEST_AHEAD)[user.pk]
-    if stored.week is not None:
-        week = stored.week
-    elif stored.mailbox is not None:
-        week = stored.mailbox[0]
-    else:
-        week = policy.DEFAULT_WEEK
+    week, mailbox_zone = policy.effective_week(stored)
     monday = today - dt.timedelta(days=today.weekday())
     context = {
         "days": [
@@ -50,7 +45,7 @@ def my_availability(request: HttpRequest) -> HttpResponse:
             for number, name in enumerate(hours.WEEKDAYS)
         ],
         "own_week": stored.week is not None,
-        "mailbox_zone": stored.mailbox[1] if stored.week is None and stored.mailbox else "",
+        "mailbox_zone": mailbox_zone or "",
         "overrides": _overrides(user, today),
         "time_off": TimeOff.objects.filter(user=user, last_day__gte=today).order_by("first_day"),
         "preview": policy.week_preview(user=user, first_day=monday, days=14),

@@ -12,6 +12,7 @@ page shows.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -133,29 +134,52 @@ class PersonHours:
     zone: str | None = None
 
 
-def person_hours(stored: StoredHours) -> PersonHours:
-    """A person's week (else their mailbox's working hours, else the default), their
-    overrides, and time off as unavailable days."""
-    zone = None
+def effective_week(stored: StoredHours) -> tuple[dict, str | None]:
+    """The week a person is booked by, and the zone it is in when not their own: the week
+    they set, else their mailbox's working hours, else :data:`DEFAULT_WEEK`."""
     if stored.week is not None:
-        week = stored.week
-    elif stored.mailbox is not None:
-        week, zone = stored.mailbox
-    else:
-        week = DEFAULT_WEEK
-    overrides: dict[dt.date, list] = {day: list(w) for day, w in stored.overrides.items()}
+        return stored.week, None
+    if stored.mailbox is not None:
+        return stored.mailbox
+    return DEFAULT_WEEK, None
+
+
+def _frozen(days: dict) -> tuple:
+    """A week or overrides mapping as a hashable, ordered value (windows are pairs)."""
+    return tuple(sorted(zip(days.keys(), map(tuple, days.values()), strict=True)))
+
+
+def person_hours(stored: StoredHours) -> PersonHours:
+    """A person's week (see :func:`effective_week`), their overrides, and time off as
+    unavailable days.
+
+    Kept by content: a group's page builds the same fifty people's hours on every load, and
+    equal stored hours give equal (immutable) results."""
+    week, zone = effective_week(stored)
+    return _person_hours(
+        _frozen(week),
+        zone,
+        _frozen(stored.overrides),
+        tuple(stored.time_off),
+        stored.week is not None,
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def _person_hours(week: tuple, zone: str | None, overrides: tuple, time_off: tuple, own: bool):
+    days: dict[dt.date, tuple] = dict(overrides)
     away: set[dt.date] = set()
-    for first, last in stored.time_off:
+    for first, last in time_off:
         day = first
         while day <= last:
             # Time off wins over an override of the same date.
-            overrides[day] = []
+            days[day] = ()
             away.add(day)
             day += dt.timedelta(days=1)
     return PersonHours(
-        hours=engine.BookableHours(weekly=week, overrides=overrides),
+        hours=engine.BookableHours(weekly=dict(week), overrides=days),
         away=frozenset(away),
-        own_week=stored.week is not None,
+        own_week=own,
         zone=zone,
     )
 
@@ -177,14 +201,14 @@ class BookingPolicy:
         viewer: User | None,
         viewer_tz: str,
         integrated: dict[int, bool] | None = None,
-        busy: dict[int, list] | None = None,
+        busy_seconds: dict[int, tuple] | None = None,
         sessions: dict[int, list] | None = None,
     ) -> list[engine.Participant]:
         """The engine's participants. The viewer's hours follow the zone they book from (the
         wizard's); everyone else's their own. Together sessions are their own input: they
         block whatever anyone's calendar shows."""
         integrated = integrated or {}
-        busy = busy or {}
+        busy_seconds = busy_seconds or {}
         sessions = sessions or {}
         return [
             engine.Participant(
@@ -193,7 +217,7 @@ class BookingPolicy:
                 if viewer is not None and u.pk == viewer.pk
                 else self.people[u.pk].zone or u.time_zone,
                 integrated=integrated.get(u.pk, False),
-                busy=busy.get(u.pk, ()),
+                busy_seconds=busy_seconds.get(u.pk, ((), ())),
                 sessions=sessions.get(u.pk, ()),
                 hours=self.people[u.pk].hours,
             )

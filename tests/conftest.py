@@ -106,13 +106,13 @@ def fixed_now() -> dt.datetime:
 
 @pytest.fixture
 def everyone_bookable_all_week(monkeypatch):
-    """For tests about something other than hours: anyone without a week of their own is
-    bookable every day 07:00-21:00 on their clock, instead of weekdays 09:00-17:00."""
+    """For tests about something other than hours: anyone without a week of their own has the
+    demo people's week (every day 07:00-21:00 on their clock), instead of weekdays
+    09:00-17:00."""
+    from programs.demo_data import DEMO_WEEK
     from scheduling import policy
 
-    monkeypatch.setattr(
-        policy, "DEFAULT_WEEK", dict.fromkeys(range(7), [(dt.time(7), dt.time(21))])
-    )
+    monkeypatch.setattr(policy, "DEFAULT_WEEK", DEMO_WEEK)
 
 
 @pytest.fixture

@@ -199,6 +199,10 @@ class Participant:
     - ``all_day``: ``(first_day, end_day)`` date pairs of all-day events, with ``end_day``
       exclusive as providers send them (a one-day event on 4 March is ``(4 Mar, 5 Mar)``).
       They block whole days in the participant's zone. A pair with equal dates blocks nothing.
+    - ``busy_seconds``: more busy blocks, as a ``(starts, ends)`` pair of equally long
+      sequences of whole epoch seconds (block ``k`` is ``[starts[k], ends[k])``), in any
+      order, overlapping or not: what a loader reading the busy cache's epoch columns hands
+      over without making a datetime per block. They count exactly as ``busy`` does.
     - ``hours``: their :class:`BookableHours`; outside them they are ``outside_hours``.
     - ``sessions``: ``(start, end)`` pairs of the sessions they already have on the platform.
       Unlike calendar busy times these are known to everyone who books with them, so they
@@ -216,9 +220,10 @@ class Participant:
     all_day: Sequence[tuple[date, date]] = ()
     hours: BookableHours = DEFAULT_HOURS
     sessions: Sequence[tuple[datetime, datetime]] = ()
-    # Merged busy blocks as epoch seconds, split in two sorted tuples for bisection.
-    _busy_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    _busy_ends: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    busy_seconds: tuple[Sequence[int], Sequence[int]] = ((), ())
+    # Merged busy blocks as epoch seconds, split in two sorted lists for bisection.
+    _busy_starts: list[int] = field(init=False, repr=False, compare=False)
+    _busy_ends: list[int] = field(init=False, repr=False, compare=False)
     _all_day: tuple[Interval, ...] = field(init=False, repr=False, compare=False)
     _session_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _session_ends: tuple[int, ...] = field(init=False, repr=False, compare=False)
@@ -237,8 +242,13 @@ class Participant:
         busy = tuple(self.busy)
         object.__setattr__(self, "busy", busy)
         starts, ends = _epochs(busy, self.id)
-        object.__setattr__(self, "_busy_starts", tuple(starts))
-        object.__setattr__(self, "_busy_ends", tuple(ends))
+        if self.busy_seconds != ((), ()):
+            lows, highs = _checked_seconds(self.busy_seconds, self.id)
+            object.__setattr__(self, "busy_seconds", (lows, highs))
+            starts, ends = sorted([*starts, *lows]), sorted([*ends, *highs])
+        starts, ends = union(starts, ends)  # merged once, here: every call reads them
+        object.__setattr__(self, "_busy_starts", starts)
+        object.__setattr__(self, "_busy_ends", ends)
         sessions = tuple(self.sessions)
         object.__setattr__(self, "sessions", sessions)
         starts, ends = _epochs(sessions, self.id)
@@ -252,8 +262,8 @@ class Participant:
 def _epochs(
     busy: tuple[tuple[datetime, datetime], ...], who: Hashable
 ) -> tuple[list[int], list[int]]:
-    """Busy pairs as merged ``(starts, ends)`` lists of epoch seconds, widened outwards to whole
-    seconds, empty blocks dropped.
+    """Busy pairs as ``(starts, ends)`` lists of epoch seconds, each sorted on its own (their
+    union is the blocks'), widened outwards to whole seconds, empty blocks dropped.
 
     Written with ``map``/``zip``/``sorted`` rather than a loop because it runs for every
     block of every participant of every request: it is most of the engine's cost.
@@ -283,7 +293,36 @@ def _epochs(
             return [], []
     lows = sorted(map(math.floor, map(datetime.timestamp, starts)))
     highs = sorted(map(math.ceil, map(datetime.timestamp, ends)))
-    return union(lows, highs)
+    return lows, highs
+
+
+_WHOLE_NUMBERS = frozenset({int})
+
+
+def _checked_seconds(seconds: object, who: Hashable) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``busy_seconds`` checked (whole numbers, as many starts as ends, none ending before it
+    starts) as a pair of tuples, empty blocks dropped."""
+    try:
+        lows, highs = seconds  # type: ignore[misc]
+        lows, highs = tuple(lows), tuple(highs)
+        whole = set(map(type, lows)) <= _WHOLE_NUMBERS >= set(map(type, highs))
+    except (TypeError, ValueError):
+        whole = False
+    if not whole or isinstance(seconds, str):
+        raise InvalidRequest(
+            f"busy_seconds of {who!r} must be a (starts, ends) pair of whole epoch seconds"
+        )
+    if len(lows) != len(highs):
+        raise InvalidRequest(f"busy_seconds of {who!r}: {len(lows)} starts, {len(highs)} ends")
+    if any(map(ge, lows, highs)):
+        if any(map(lt, highs, lows)):
+            k = next(k for k, (a, b) in enumerate(zip(lows, highs, strict=True)) if b < a)
+            raise InvalidInterval(
+                f"busy time of {who!r} ends before it starts: {lows[k]} - {highs[k]} (epoch s)"
+            )
+        keep = list(map(lt, lows, highs))  # empty blocks block nothing
+        return tuple(compress(lows, keep)), tuple(compress(highs, keep))
+    return lows, highs
 
 
 def _explain_bad_busy(busy: tuple, who: Hashable) -> None:

@@ -63,6 +63,9 @@ class Grid:
     bounds: list[Interval] = field(default_factory=list)
     #: The viewer zone's timeline the grid was built on (covers the dates with a day to spare).
     span: Timeline | None = None
+    #: What the grid was built from, ``(zone name, first day, last day, step)``: equal keys,
+    #: equal starts. None for a grid of arbitrary starts.
+    key: tuple | None = None
 
     @classmethod
     def of_starts(cls, starts: list[int]) -> Grid:
@@ -159,13 +162,21 @@ def slot_grid(*, viewer_tz: ZoneInfo, first_day: date, last_day: date, step: int
         hi=hi,
         bounds=bounds,
         span=span,
+        key=(viewer_tz.key, first_day, last_day, step) if viewer_tz.key else None,
     )
 
 
+# Hours code strings outlive a call: they depend only on (zone, hours, grid, duration), all
+# immutable values, and a group's heat map asks for the same fifty again on every load while
+# the members' hours rarely change. Bounded: the oldest half goes when it is full.
+_SHARED_CODES: dict[tuple, bytes] = {}
+_SHARED_CODES_MAX = 4096
+
+
 class ZoneCache:
-    """Per-call caches: one timeline per zone, and one hours list and hours code string per
-    (zone, hours), so a group sharing a zone and the default hours pays for them once.
-    Nothing outlives the call."""
+    """Per-call caches: one timeline per zone, and one hours list per (zone, hours), so a group
+    sharing a zone and the default hours pays for them once; hours code strings are also kept
+    across calls (``_SHARED_CODES``)."""
 
     def __init__(
         self, lo: int, hi: int, *, known: tuple[ZoneInfo, Timeline | None] | None = None
@@ -179,7 +190,7 @@ class ZoneCache:
             if span is not None and span.starts[0] <= lo and span.ends[-1] >= hi:
                 self._timelines[tz] = span
         self._hours: dict[tuple[ZoneInfo, BookableHours], list[Interval]] = {}
-        self._codes: dict[tuple[ZoneInfo, BookableHours, int], bytes] = {}
+        self._codes: dict[tuple, bytes] = {}
 
     def timeline(self, tz: ZoneInfo) -> Timeline:
         found = self._timelines.get(tz)
@@ -195,12 +206,16 @@ class ZoneCache:
         return found
 
     def hours_codes(
-        self, tz: ZoneInfo, hours: BookableHours, inside: int, starts: list[int], duration: int
+        self, tz: ZoneInfo, hours: BookableHours, inside: int, grid: Grid, duration: int
     ) -> bytes:
         """Code ``inside`` for the slots wholly inside the hours, outside for the others."""
-        key = (tz, hours, inside)
-        found = self._codes.get(key)
+        # A zone read from a file (no key) or a grid of arbitrary starts is kept per call only.
+        shared = grid.key is not None and tz.key
+        codes_of = _SHARED_CODES if shared else self._codes
+        key = (tz.key if shared else tz, hours, inside, grid.key, duration)
+        found = codes_of.get(key)
         if found is None:
+            starts = grid.starts
             codes = bytearray([OUTSIDE_CODE]) * len(starts)
             run = memoryview(bytes([inside]) * len(starts))
             i = 0
@@ -209,20 +224,23 @@ class ZoneCache:
                 j = bisect_right(starts, b - duration, i)
                 if j > i:
                     codes[i:j] = run[: j - i]
-            found = self._codes[key] = bytes(codes)
+            if shared and len(_SHARED_CODES) >= _SHARED_CODES_MAX:
+                for old in list(_SHARED_CODES)[: _SHARED_CODES_MAX // 2]:
+                    _SHARED_CODES.pop(old, None)
+            found = codes_of[key] = bytes(codes)
         return found
 
 
 def participant_busy(person: Participant, zones: ZoneCache) -> tuple[list[int], list[int]]:
-    """The person's merged busy blocks inside the call's span as ``(starts, ends)``, all-day
-    events and platform sessions included."""
+    """The person's busy blocks reaching into the call's span as ``(starts, ends)``, each sorted
+    on its own (their union is the blocks'; :func:`~.intervals.union` merges them), all-day
+    events and platform sessions included. Blocks may reach beyond the span."""
     starts, ends = person._busy_starts, person._busy_ends
+    # Ranked pairs wholly before the span end by then (ends <= lo), those wholly after it
+    # start there (starts >= hi): dropping both keeps the union inside the span.
     first = bisect_right(ends, zones.lo)
     last = bisect_left(starts, zones.hi, first)
-    lows, highs = list(starts[first:last]), list(ends[first:last])
-    if lows:
-        lows[0] = max(lows[0], zones.lo)
-        highs[-1] = min(highs[-1], zones.hi)
+    lows, highs = starts[first:last], ends[first:last]
     extra: list[Interval] = []
     if person._all_day:
         extra.extend(all_day_intervals(person._all_day, zones.timeline(person._zone)))
@@ -284,7 +302,7 @@ def participant_codes(
     the two strings (outside hours stays outside hours).
     """
     inside = FREE_CODE if revealed else UNKNOWN_CODE
-    codes = zones.hours_codes(person._zone, person.hours, inside, grid.starts, duration)
+    codes = zones.hours_codes(person._zone, person.hours, inside, grid, duration)
     if person._session_starts:
         codes = _with_sessions(person, codes, grid, duration, before, after, zones)
     if not revealed:
@@ -341,7 +359,9 @@ def check_people(people: Sequence[Participant], what: str) -> tuple[Participant,
 
 
 def _clipped(lows: list[int], highs: list[int], bounds: list[Interval]) -> tuple[Interval, ...]:
-    """The blocks ``lows``/``highs`` (sorted, disjoint) within ``bounds``, as pairs."""
+    """The union of blocks ``lows``/``highs`` (each sorted on its own) within ``bounds``, as
+    disjoint pairs."""
+    lows, highs = union(lows, highs)
     out: list[Interval] = []
     for lo, hi in bounds:
         first = bisect_right(highs, lo)

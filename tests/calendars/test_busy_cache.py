@@ -114,3 +114,23 @@ def test_a_member_the_organization_grant_cannot_read_is_not_integrated(alice_men
         [alice_mentee], timezone.now(), timezone.now() + dt.timedelta(days=1)
     )
     assert result[alice_mentee.pk].integrated is False
+
+
+def test_busy_blocks_are_read_as_epoch_seconds_widened_to_whole_seconds(alice_mentee):
+    """The database turns each block into whole seconds (start down, end up: a block never
+    shrinks), on PostgreSQL and SQLite alike, and the datetimes read back are the same instants."""
+    conn, cal = _connected(alice_mentee)
+    start = dt.datetime(2026, 3, 29, 0, 59, 59, 250000, tzinfo=dt.UTC)  # the EU's DST night
+    end = dt.datetime(2026, 3, 29, 2, 30, 0, 1, tzinfo=dt.UTC)
+    whole = dt.datetime(2026, 3, 30, 9, tzinfo=dt.UTC)
+    BusyBlock.objects.create(user=alice_mentee, calendar=cal, start=start, end=end)
+    BusyBlock.objects.create(
+        user=alice_mentee, calendar=cal, start=whole, end=whole + dt.timedelta(hours=1)
+    )
+    alice = selectors.busy_for(
+        [alice_mentee], start - dt.timedelta(days=1), whole + dt.timedelta(days=1)
+    )[alice_mentee.pk]
+    assert alice.starts == (int(start.timestamp()), int(whole.timestamp()))
+    assert alice.ends == (int(end.timestamp()) + 1, int(whole.timestamp()) + 3600)
+    assert alice.kinds == ("busy", "busy")
+    assert [i.start for i in alice.intervals] == [start.replace(microsecond=0), whole]

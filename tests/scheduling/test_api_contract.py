@@ -72,6 +72,7 @@ def test_every_operation_passes_every_schemathesis_check(
         return path_parameters
 
     failures: list[str] = []
+    details: list[str] = []
     cases = 0
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -91,11 +92,14 @@ def test_every_operation_passes_every_schemathesis_check(
             except FailureGroup as group:  # every check's failures, reported together below
                 for failure in group.exceptions:
                     failures.append(f"{case.method} {operation.path}: {failure.title}")
+                    # What was sent and answered, so a rare case can be reproduced.
+                    details.append(f"{failure.title}: {case.body!r} -> {failure.message}")
 
         check()
     print(f"\nschemathesis: {cases} cases, {len(failures)} failures")
     distinct = sorted(set(failures))
     print("\n".join(distinct))
+    print("\n".join(details))
     assert distinct == []
 
 

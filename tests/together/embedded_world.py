@@ -16,13 +16,14 @@ from django.utils import timezone
 
 from calendars import services as calendar_services
 from programs import availability, services
+from programs.demo_data import DEMO_WEEK
 from programs.models import Program
 from scheduling import services as booking
 from scheduling.policy import STEP_MINUTES as SLOT_STEP_MINUTES
 
-# Ada and Ben have set the same hours every day (this world is built on the real date, which
-# may be a weekend, where the default weekday hours would not book).
-BOOKABLE_HOURS = (dt.time(7), dt.time(21))
+# Ada and Ben have set the demo people's week, the same hours every day (this world is built
+# on the real date, which may be a weekend, where the default weekday hours would not book).
+BOOKABLE_HOURS = DEMO_WEEK[0][0]
 
 ZONES = ["UTC", "Asia/Tokyo", "America/New_York", "Asia/Kolkata", "America/Los_Angeles"]
 
@@ -64,9 +65,7 @@ def seed(key_path: str) -> None:
             ends_on=today + dt.timedelta(days=60),
         )
         for person in (ada, ben):
-            availability.weekly_hours_set(
-                user=person, week=dict.fromkeys(range(7), [BOOKABLE_HOURS])
-            )
+            availability.weekly_hours_set(user=person, week=DEMO_WEEK)
         match = services.match_create(program=program, mentee=ada, mentor=ben)
         integration = calendar_services.organization_google_start(
             organization=org, admin=admin, key_json=Path(key_path).read_text()

@@ -10,7 +10,8 @@ Inputs (frozen dataclasses, checked when built; see each for its promises)
     all_day=[(first_day, end_day), ...], hours=BookableHours())``
         busy pairs are aware datetimes; all-day pairs are dates, end exclusive.
     ``SlotRequest(first_day=, last_day=, viewer_tz=, now=, duration=, step=15 min,
-    min_notice=0, buffer_before=0, buffer_after=0, allowed_durations=(30, 45, 60 min))``
+    min_notice=0, buffer_before=0, buffer_after=0, allowed_durations=None)``
+        ``allowed_durations``: the program's session lengths; None allows any whole minutes.
         dates are the viewer's, both included, at most ``MAX_RANGE_DAYS`` (62).
     ``SeriesRequest(first_start=, duration=, frequency=Frequency.WEEKLY, count=,
     booker_tz=, now=, min_notice=, buffer_before=, buffer_after=, allowed_durations=)``
@@ -95,7 +96,6 @@ from .errors import (
 )
 from .hours import all_day_utc
 from .inputs import (
-    DEFAULT_DURATIONS,
     DEFAULT_HOURS,
     DEFAULT_STEP,
     MAX_MEMBERS,
@@ -123,7 +123,6 @@ from .results import (
 from .slots import availability, bookable_dates, heat_map
 
 __all__ = [
-    "DEFAULT_DURATIONS",
     "DEFAULT_HOURS",
     "DEFAULT_STEP",
     "MAX_MEMBERS",

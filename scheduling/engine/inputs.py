@@ -36,12 +36,6 @@ MAX_RANGE_DAYS = 62
 MAX_OCCURRENCES = 52
 #: The most members a heat map may have.
 MAX_MEMBERS = 250
-#: The program's session lengths when it does not say otherwise.
-DEFAULT_DURATIONS: tuple[timedelta, ...] = (
-    timedelta(minutes=30),
-    timedelta(minutes=45),
-    timedelta(minutes=60),
-)
 DEFAULT_STEP = timedelta(minutes=15)
 
 Window = tuple[time, time]
@@ -360,7 +354,9 @@ class Frequency(StrEnum):
     MONTHLY = "monthly"
 
 
-def _durations(duration: timedelta, allowed: tuple[timedelta, ...]) -> int:
+def _durations(duration: timedelta, allowed: tuple[timedelta, ...] | None) -> int:
+    if allowed is None:  # the caller has no list of lengths: any whole number of minutes
+        return _whole_minutes(duration, "duration")
     if not isinstance(allowed, tuple) or not allowed:
         raise InvalidRequest("allowed_durations must be a non-empty list of timedeltas")
     for each in allowed:
@@ -382,7 +378,9 @@ class SlotRequest:
 
     A slot is past, and not bookable, when it starts before ``now + min_notice``. A participant
     is busy for a slot when one of their busy blocks comes within ``buffer_before`` before its
-    start or ``buffer_after`` after its end. ``duration`` must be one of ``allowed_durations``.
+    start or ``buffer_after`` after its end. ``duration`` must be one of ``allowed_durations``
+    when given (the program's lengths: the engine keeps no list of its own), else any
+    positive whole number of minutes.
 
     Raises on construction: :class:`InvalidInterval` (``last_day`` before ``first_day``),
     :class:`RangeTooLong` (more than :data:`MAX_RANGE_DAYS` days), :class:`UnknownTimeZone`,
@@ -398,7 +396,7 @@ class SlotRequest:
     min_notice: timedelta = timedelta(0)
     buffer_before: timedelta = timedelta(0)
     buffer_after: timedelta = timedelta(0)
-    allowed_durations: tuple[timedelta, ...] = DEFAULT_DURATIONS
+    allowed_durations: tuple[timedelta, ...] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.allowed_durations, list):
@@ -446,7 +444,7 @@ class SeriesRequest:
     min_notice: timedelta = timedelta(0)
     buffer_before: timedelta = timedelta(0)
     buffer_after: timedelta = timedelta(0)
-    allowed_durations: tuple[timedelta, ...] = DEFAULT_DURATIONS
+    allowed_durations: tuple[timedelta, ...] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.allowed_durations, list):

@@ -191,7 +191,7 @@ def scenarios(draw, *, max_people: int = 3, max_days: int = 3):
         min_notice=draw(st.integers(0, 240)) * minute,
         buffer_before=draw(st.sampled_from([0, 5, 10, 15, 30, 60])) * minute,
         buffer_after=draw(st.sampled_from([0, 5, 10, 15, 30, 60])) * minute,
-        allowed_durations=(duration, *engine.DEFAULT_DURATIONS),
+        allowed_durations=(duration, dt.timedelta(minutes=45)),
     )
     return group, request
 

@@ -402,7 +402,13 @@ def test_a_hidden_calendar_never_makes_an_occurrence_conflict():
         (lambda: request(last_day=MONDAY + dt.timedelta(days=62)), engine.RangeTooLong),
         (lambda: request(viewer_tz="Europe/Atlantis"), engine.UnknownTimeZone),
         (lambda: request(now=dt.datetime(2024, 3, 1)), engine.NaiveDatetime),
-        (lambda: request(duration=dt.timedelta(minutes=25)), engine.DurationNotAllowed),
+        (
+            lambda: request(
+                duration=dt.timedelta(minutes=25),
+                allowed_durations=(dt.timedelta(minutes=30), dt.timedelta(minutes=60)),
+            ),
+            engine.DurationNotAllowed,
+        ),
         (lambda: request(duration=dt.timedelta(0)), engine.InvalidRequest),
         (lambda: request(step=dt.timedelta(minutes=7)), engine.InvalidRequest),
         (lambda: request(step=dt.timedelta(seconds=90)), engine.InvalidRequest),

@@ -294,9 +294,9 @@ class BookingPolicy:
         duration: int,
         now: dt.datetime,
     ) -> tuple[Reason, User] | None:
-        """Ask the engine, as the wizard does, whether everyone's hours hold this slot (their
-        calendars are the page's business; sessions are checked under the locks). Returns the
-        first person it does not suit and why, or None."""
+        """Ask the engine, as the wizard does, whether the slot is beyond the minimum notice and
+        everyone's hours hold it (their calendars are the page's business; sessions are
+        checked under the locks). Returns the first person it does not suit and why, or None."""
         tz = ZoneInfo(booker_tz)
         day = start.astimezone(tz).date()
         result = engine.availability(
@@ -312,6 +312,9 @@ class BookingPolicy:
         except ValueError:
             # Not on the grid: the step check says so before this is asked.
             return None
+        if index < result.past_count:
+            # The engine's "past" is before now + minimum notice, as the wizard shows it.
+            return (Reason.PAST if start <= now else Reason.TOO_SOON), booker
         # Everyone else before the booker: "outside Ben's hours" says more than "yours".
         ordered = sorted(users, key=lambda u: u.pk == booker.pk)
         for user in ordered:

@@ -179,9 +179,10 @@ def check_slot(
     time_zone: str,
     now: dt.datetime,
 ) -> None:
-    """A slot is bookable if the policy says so: in the future beyond the notice, within the
-    booking window and the program, on the step, inside everyone's hours (the booker's in the
-    zone they chose) and nobody away. Asks the engine the question the wizard asked."""
+    """A slot is bookable if the policy says so: in the future, within the booking window and
+    the program, on the step, and (the engine's answer, the question the wizard asked) beyond
+    the minimum notice, inside everyone's hours (the booker's in the zone they chose) and
+    nobody away."""
     if start.tzinfo is None or start.utcoffset() is None:
         raise BookingRefused("The start time needs a time zone offset.", field="start")
     check_in_years(start)
@@ -191,8 +192,6 @@ def check_slot(
     end = start + dt.timedelta(minutes=duration)
     if start <= now:
         raise _refuse(policy.Reason.PAST, booker=booker)
-    if start < now + rules.rules.min_notice:
-        raise _refuse(policy.Reason.TOO_SOON, booker=booker)
     if rules.beyond_window(start, now):
         raise _refuse(policy.Reason.BEYOND_WINDOW, booker=booker)
     utc_start = start.astimezone(dt.UTC)

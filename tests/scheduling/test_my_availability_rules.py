@@ -220,3 +220,46 @@ def test_the_heat_map_shows_who_is_away_not_busy(northwind, ben):
     assert cells and all("Ben Example" not in c.busy_names for c in cells)
     assert any(c.away_names == ["Ben Example"] for c in cells)
     assert all("Ben Example" not in c.outside_names for c in cells)
+
+
+def test_as_weeks_pass_ben_keeps_his_week_and_past_time_off_drops_away(
+    northwind, mentoring, ben, client
+):
+    """Five weeks on (after his time off, across Berlin's and Los Angeles' DST changes), his
+    week still holds on the new dates, seen from São Paulo, and his page no longer lists the
+    time off that has passed."""
+    import time_machine
+
+    mentee = mentee_in(northwind, "America/Sao_Paulo")
+    match = program_services.match_create(program=mentoring, mentee=mentee, mentor=ben)
+    client.force_login(ben)
+    with time_machine.travel(dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC), tick=False):
+        assert "Skiing" in client.get(reverse("my_availability")).content.decode()
+    later = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(later, tick=False):
+        monday = dt.date(2026, 4, 6)
+        wizard = availability.match_wizard(
+            match=match,
+            viewer=mentee,
+            time_zone="America/Sao_Paulo",
+            duration=30,
+            first_day=monday,
+            last_day=monday + dt.timedelta(days=13),
+            every_day=True,
+        )
+        offered = {row.start for row in wizard.slots if row.bookable}
+        expected = set()
+        for offset in range(14):
+            day = monday + dt.timedelta(days=offset)
+            if day.weekday() < 4:
+                for minute in range(10 * 60, 15 * 60 + 31, 15):
+                    local = dt.datetime.combine(
+                        day, dt.time(minute // 60, minute % 60), tzinfo=BERLIN
+                    )
+                    expected.add(local.astimezone(dt.UTC))
+        assert offered == expected
+        # 10:00 Berlin on Monday 6 April (summer time there, none in São Paulo) is 05:00.
+        first = min(offered).astimezone(ZoneInfo("America/Sao_Paulo"))
+        assert first.strftime("%a %d %b %H:%M") == "Mon 06 Apr 05:00"
+        assert {r.local.strftime("%H:%M") for r in wizard.slots if r.bookable} >= {"05:00", "10:30"}
+        assert "Skiing" not in client.get(reverse("my_availability")).content.decode()

@@ -549,9 +549,11 @@ def sync_organization(
     summary = SyncSummary()
     if integration.status != OrganizationIntegration.Status.ACTIVE:
         return summary
-    members = list(members_covered_by(integration))
+    members = members_covered_by(integration)
     if user_ids is not None:
-        members = [m for m in members if m.pk in set(user_ids)]
+        # An on-demand sync of a few people reads those few, not the whole organization.
+        members = members.filter(pk__in=list(user_ids))
+    members = list(members)
     summary.members = len(members)
     start, end = sync_window()
     by_email = {m.email.lower(): m for m in members}
@@ -580,9 +582,9 @@ def sync_organization(
             return summary
         now = timezone.now()
         with transaction.atomic():
-            ok_users = [by_email[e] for e in part if e in {k.lower() for k in found}]
-            resolved_emails.update(u.email.lower() for u in ok_users)
             found_lower = {k.lower(): v for k, v in found.items()}
+            ok_users = [by_email[e] for e in part if e in found_lower]
+            resolved_emails.update(u.email.lower() for u in ok_users)
             BusyBlock.objects.filter(
                 integration=integration, user__in=[by_email[e] for e in part]
             ).delete()

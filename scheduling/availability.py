@@ -110,7 +110,7 @@ class PersonCalendar:
     stale: bool = False
     # Out-of-office events (Google eventType outOfOffice, Graph showAs oof), epoch seconds:
     # they block like busy time and read as "away", like time off set in Together.
-    away: list[tuple[int, int]] = field(default_factory=list)
+    away: tuple[tuple[int, int], ...] = ()
 
     @property
     def busy(self) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -155,11 +155,11 @@ def calendars_of(
             integrated=bool(person.integrated),
             busy_seconds=(starts, ends),
             stale=bool(person.stale),
-            away=[
+            away=tuple(
                 (a, b)
                 for a, b, kind in zip(person.starts, person.ends, person.kinds, strict=True)
                 if kind == "oof"
-            ],
+            ),
         )
         if person.stale:
             stale.append(user)
@@ -480,9 +480,10 @@ def group_heat_map(
     names = {u.pk: u.display_name for u in members}
     day_list = [week_start + dt.timedelta(days=i) for i in range(days)]
     grid: dict[tuple[dt.time, dt.date], HeatCellView] = {}
-    for cell in heat.cells:
+    length = duration * 60
+    for cell_start, cell in zip(heat.starts, heat.cells, strict=True):
+        cell_end = cell_start + length
         local = cell.start.astimezone(tz)
-        cell_start, cell_end = int(cell.start.timestamp()), int(cell.end.timestamp())
         # The engine already counts Together sessions as busy, calendar or not.
         busy_ids = set(cell.busy)
         outside_ids = set(cell.outside) - busy_ids

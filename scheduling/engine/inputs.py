@@ -302,7 +302,7 @@ def _checked_seconds(seconds: object, who: Hashable) -> tuple[tuple[int, ...], t
         whole = set(map(type, lows)) <= _WHOLE_NUMBERS >= set(map(type, highs))
     except (TypeError, ValueError):
         whole = False
-    if not whole or isinstance(seconds, str):
+    if not whole:
         raise InvalidRequest(
             f"busy_seconds of {who!r} must be a (starts, ends) pair of whole epoch seconds"
         )

@@ -13,6 +13,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from programs import availability as hours
@@ -46,15 +47,15 @@ def mentee_in(northwind, zone: str):
     return mentee
 
 
-def bens_starts(duration: int = 30) -> set[dt.datetime]:
+def bens_starts(duration: int = 30, *, first: dt.date = FIRST, last: dt.date = LAST) -> set:
     """Every start Ben's hours allow, worked out on his wall clock, as UTC instants."""
     out = set()
-    day = FIRST
-    while day <= LAST:
+    day = first
+    while day <= last:
         if day.weekday() < 4 and not AWAY[0] <= day <= AWAY[1]:
-            first, last = (12, 14) if day == OVERRIDE_DAY else (10, 16)
-            minute = first * 60
-            while minute + duration <= last * 60:
+            opens, closes = (12, 14) if day == OVERRIDE_DAY else (10, 16)
+            minute = opens * 60
+            while minute + duration <= closes * 60:
                 local = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=BERLIN)
                 out.add(local.astimezone(dt.UTC))
                 minute += 15
@@ -228,8 +229,6 @@ def test_as_weeks_pass_ben_keeps_his_week_and_past_time_off_drops_away(
     """Five weeks on (after his time off, across Berlin's and Los Angeles' DST changes), his
     week still holds on the new dates, seen from São Paulo, and his page no longer lists the
     time off that has passed."""
-    import time_machine
-
     mentee = mentee_in(northwind, "America/Sao_Paulo")
     match = program_services.match_create(program=mentoring, mentee=mentee, mentor=ben)
     client.force_login(ben)
@@ -248,16 +247,7 @@ def test_as_weeks_pass_ben_keeps_his_week_and_past_time_off_drops_away(
             every_day=True,
         )
         offered = {row.start for row in wizard.slots if row.bookable}
-        expected = set()
-        for offset in range(14):
-            day = monday + dt.timedelta(days=offset)
-            if day.weekday() < 4:
-                for minute in range(10 * 60, 15 * 60 + 31, 15):
-                    local = dt.datetime.combine(
-                        day, dt.time(minute // 60, minute % 60), tzinfo=BERLIN
-                    )
-                    expected.add(local.astimezone(dt.UTC))
-        assert offered == expected
+        assert offered == bens_starts(first=monday, last=monday + dt.timedelta(days=13))
         # 10:00 Berlin on Monday 6 April (summer time there, none in São Paulo) is 05:00.
         first = min(offered).astimezone(ZoneInfo("America/Sao_Paulo"))
         assert first.strftime("%a %d %b %H:%M") == "Mon 06 Apr 05:00"

@@ -163,10 +163,17 @@ class EmulatorHandle:
         self.base = server.tls_base_url
         self.ca = str(server.ca_path)
         import requests
+        from requests.adapters import HTTPAdapter
+        from urllib3.util.retry import Retry
 
         self.session = requests.Session()
         self.session.trust_env = False
         self.session.verify = self.ca
+        # The emulator may close an idle kept-alive connection just as the test reuses it
+        # ("Remote end closed connection without response"): idempotent control calls (GET)
+        # are sent again; a POST is not, so a fault set or an event added is never doubled.
+        retry = Retry(total=2, connect=2, read=2, status=0, allowed_methods={"GET", "HEAD"})
+        self.session.mount("https://", HTTPAdapter(max_retries=retry))
 
     def control(self, method: str, path: str, body=None):
         resp = self.session.request(method, self.base + "/_emulator" + path, json=body, timeout=10)
